@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lmsops.moodle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One place per Moodle web-service function: its parameters, batching and answer checks.
+
+Modules never build request parameters themselves; they call these methods, which know
+each function's list key, whether it writes, and how to check that an answer covers what
+was sent.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError, incomplete_answer
+
+PLUGIN_FUNCTIONS = ('local_lmsops_get_roles', 'local_lmsops_get_role_assignments', 'local_lmsops_get_user_enrolments')
+
+# Context level names as core_role_assign_roles expects them (numbers are rejected).
+CONTEXT_LEVELS = {
+    'system': 'system',
+    'category': 'coursecat',
+    'course': 'course',
+    'module': 'module',
+    'user': 'user',
+    'block': 'block',
+}
+
+# The functions each module needs in the token's service.
+REQUIRED_FUNCTIONS = {
+    'moodle_site_info': ['core_webservice_get_site_info'],
+    'moodle_user': ['core_webservice_get_site_info', 'core_user_get_users_by_field', 'core_user_create_users',
+                    'core_user_update_users', 'core_user_delete_users'],
+    'moodle_enrolment': ['core_webservice_get_site_info', 'core_user_get_users_by_field',
+                         'core_course_get_courses_by_field', 'core_enrol_get_enrolled_users',
+                         'enrol_manual_enrol_users', 'enrol_manual_unenrol_users'],
+    'moodle_role_assignment': ['core_webservice_get_site_info', 'core_user_get_users_by_field',
+                               'core_course_get_courses_by_field', 'core_course_get_categories',
+                               'core_enrol_get_enrolled_users', 'core_role_assign_roles', 'core_role_unassign_roles'],
+}
+
+
+def all_required_functions():
+    names = []
+    for functions in REQUIRED_FUNCTIONS.values():
+        for name in functions:
+            if name not in names:
+                names.append(name)
+    return names
+
+
+class MoodleAPI:
+    """Typed access to the web-service functions the collection uses."""
+
+    def __init__(self, client):
+        self.client = client
+        self._site_info = None
+
+    # -- site -------------------------------------------------------------------------
+    def site_info(self):
+        if self._site_info is None:
+            self._site_info = self.client.call('core_webservice_get_site_info')
+        return self._site_info
+
+    def offered_functions(self):
+        return set(f.get('name') for f in self.site_info().get('functions') or [])
+
+    def offers(self, *functions):
+        offered = self.offered_functions()
+        return all(name in offered for name in functions)
+
+    def plugin_available(self):
+        return self.offers(*PLUGIN_FUNCTIONS)
+
+    def require(self, functions):
+        """Fail before any other call when the service lacks a function the module needs."""
+        missing = [name for name in functions if name not in self.offered_functions()]
+        if missing:
+            raise MoodleError(
+                'The token\'s web service does not offer %s' % ', '.join(missing), kind='access',
+                hint='Add them to the service at Site administration > Plugins > Web services > External services > '
+                     '(your service) > Functions')
+
+    # -- users ------------------------------------------------------------------------
+    def get_users_by_field(self, field, values):
+        """Users whose ``field`` (id, idnumber, username, email) is one of ``values``; missing ones are absent."""
+        values = [v for v in dict.fromkeys(values) if v not in (None, '')]
+        found = []
+        for dummy, answer in self.client.call_batched('core_user_get_users_by_field', 'values', values,
+                                                      extra={'field': field}):
+            found.extend(answer or [])
+        return found
+
+    def create_users(self, users):
+        """Create users; returns [{id, username}] and checks every username sent came back."""
+        def verify(chunk, answer):
+            sent = [u['username'] for u in chunk]
+            received = [u.get('username') for u in answer or []]
+            if sorted(sent) != sorted(received):
+                raise incomplete_answer('core_user_create_users', sent, received, 'users')
+        created = []
+        for dummy, answer in self.client.call_batched('core_user_create_users', 'users', users, write=True,
+                                                      verify=verify):
+            created.extend(answer)
+        return created
+
+    def update_users(self, users):
+        """Update users (each dict carries ``id``); returns Moodle's per-item warnings."""
+        warnings = []
+        for dummy, answer in self.client.call_batched('core_user_update_users', 'users', users, write=True):
+            warnings.extend((answer or {}).get('warnings') or [])
+        return warnings
+
+    def delete_users(self, userids):
+        self.client.call_batched('core_user_delete_users', 'userids', list(userids), write=True)
+
+    # -- courses and categories --------------------------------------------------------
+    def get_courses_by_field(self, field, value):
+        answer = self.client.call('core_course_get_courses_by_field', {'field': field, 'value': value})
+        return (answer or {}).get('courses') or []
+
+    def get_courses(self, field, values):
+        """Courses by id, shortname or idnumber; ids go in one call, the others one call each."""
+        values = list(dict.fromkeys(values))
+        if not values:
+            return []
+        if field == 'id':
+            courses = []
+            # 'ids' takes a comma-separated list in a single field.
+            for start in range(0, len(values), 500):
+                courses.extend(self.get_courses_by_field('ids', ','.join(str(v) for v in values[start:start + 500])))
+            return courses
+        courses = []
+        for value in values:
+            courses.extend(self.get_courses_by_field(field, value))
+        return courses
+
+    def get_categories(self, key, value):
+        criteria = [{'key': key, 'value': value}]
+        return self.client.call('core_course_get_categories', {'criteria': criteria, 'addsubcategories': False}) or []
+
+    # -- enrolments ----------------------------------------------------------------------
+    def get_enrolled_users(self, courseid, onlyactive=False, onlysuspended=False):
+        options = [{'name': 'userfields', 'value': 'id,username,email,idnumber,roles'}]
+        if onlyactive:
+            options.append({'name': 'onlyactive', 'value': 1})
+        if onlysuspended:
+            options.append({'name': 'onlysuspended', 'value': 1})
+        return self.client.call('core_enrol_get_enrolled_users', {'courseid': courseid, 'options': options}) or []
+
+    def enrol_users(self, enrolments):
+        """Manual enrolments: each {roleid, userid, courseid, timestart, timeend, suspend}."""
+        self.client.call_batched('enrol_manual_enrol_users', 'enrolments', enrolments, write=True)
+
+    def unenrol_users(self, enrolments):
+        self.client.call_batched('enrol_manual_unenrol_users', 'enrolments', enrolments, write=True)
+
+    # -- roles ---------------------------------------------------------------------------
+    def assign_roles(self, assignments):
+        """Each {roleid, userid, contextlevel (a name), instanceid} or {roleid, userid, contextid}."""
+        self.client.call_batched('core_role_assign_roles', 'assignments', assignments, write=True)
+
+    def unassign_roles(self, assignments):
+        self.client.call_batched('core_role_unassign_roles', 'assignments', assignments, write=True)
+
+    # -- companion plugin (local_lmsops) ----------------------------------------------------
+    def plugin_get_roles(self):
+        return (self.client.call('local_lmsops_get_roles') or {}).get('roles') or []
+
+    def plugin_get_role_assignments(self, contexts, userids=None, roleids=None):
+        found = []
+        extra = {'userids': list(userids or []), 'roleids': list(roleids or [])}
+        for dummy, answer in self.client.call_batched('local_lmsops_get_role_assignments', 'contexts', contexts,
+                                                      extra=extra):
+            found.extend((answer or {}).get('assignments') or [])
+        return found
+
+    def plugin_get_user_enrolments(self, courseid, userids=None):
+        found = []
+        userids = list(userids or [])
+        if not userids:
+            answer = self.client.call('local_lmsops_get_user_enrolments', {'courseid': courseid})
+            return (answer or {}).get('enrolments') or []
+        for dummy, answer in self.client.call_batched('local_lmsops_get_user_enrolments', 'userids', userids,
+                                                      extra={'courseid': courseid}):
+            found.extend((answer or {}).get('enrolments') or [])
+        return found

@@ -1,0 +1,381 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lmsops.moodle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one REST client of lmsops.moodle.
+
+It speaks Moodle's REST protocol (``webservice/rest/server.php``): form-encoded POSTs in
+PHP bracket syntax, JSON answers, and Moodle's ways of failing (HTTP 403 with an empty
+body, HTTP 200 with an ``exception`` object, HTML where JSON was expected).  Every failure
+becomes one :class:`MoodleError` whose message says what to fix.  Batches are split so that
+no request carries ``max_input_vars`` form fields or more, because PHP silently drops the
+fields past that limit.  Reads are retried; writes are never re-sent blindly.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import time
+import traceback
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+except ImportError:  # pragma: no cover - reported by the module through missing_required_lib
+    requests = None
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+ENDPOINT = '/webservice/rest/server.php'
+# wstoken, wsfunction and moodlewsrestformat count against PHP's max_input_vars too.
+BASE_FIELDS = 3
+MASK = '********'
+RETRY_STATUSES = (500, 502, 503, 504)
+
+ADMIN_ENABLE_WS = 'Site administration > Advanced features > Enable web services'
+ADMIN_ENABLE_REST = 'Site administration > Plugins > Web services > Manage protocols > REST (enable it)'
+ADMIN_TOKENS = 'Site administration > Plugins > Web services > Manage tokens'
+ADMIN_SERVICE_FUNCTIONS = 'Site administration > Plugins > Web services > External services > (your service) > Functions'
+ADMIN_DEBUGGING = 'Site administration > Development > Debugging > Debug messages: DEVELOPER'
+
+_TAG = re.compile(r'<[^>]+>')
+_TITLE = re.compile(r'<title[^>]*>(.*?)</title>', re.IGNORECASE | re.DOTALL)
+_BLOCK_END = re.compile(r'</(div|p|li|h[1-6])>|<br\s*/?>', re.IGNORECASE)
+
+
+def html_to_text(text):
+    """Moodle puts HTML into some error codes (password policy): make it readable."""
+    text = _BLOCK_END.sub('. ', text or '')
+    text = _TAG.sub('', text)
+    text = re.sub(r'\s+', ' ', text)
+    text = re.sub(r'(\.\s*){2,}', '. ', text)
+    return text.strip(' .') + ('.' if text.strip(' .') else '')
+
+
+def encode_params(params, prefix=None):
+    """Flatten nested parameters into PHP bracket-syntax form fields.
+
+    ``{'users': [{'username': 'a', 'suspended': True}]}`` becomes
+    ``[('users[0][username]', 'a'), ('users[0][suspended]', '1')]``.  Booleans are sent as
+    0/1, ``None`` values and empty lists are omitted (Moodle cannot decode an empty list).
+    """
+    fields = []
+    _encode_into(fields, params, prefix)
+    return fields
+
+
+def _encode_into(fields, value, name):
+    if value is None:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _encode_into(fields, item, key if name is None else '%s[%s]' % (name, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _encode_into(fields, item, '%s[%d]' % (name, index))
+    elif isinstance(value, bool):
+        fields.append((name, '1' if value else '0'))
+    else:
+        fields.append((name, str(value)))
+
+
+class MoodleError(Exception):
+    """One error type for everything that can go wrong talking to Moodle.
+
+    ``kind`` classifies it (``webservices_disabled``, ``invalid_token``, ``access``,
+    ``permission``, ``invalid_parameter``, ``not_moodle``, ``tls``, ``timeout``,
+    ``connection``, ``http``, ``moodle``, ``too_large``, ``incomplete_answer``);
+    ``errorcode``/``debuginfo`` are Moodle's own; ``hint`` tells a Moodle admin what to fix;
+    ``outcome_unknown`` is true when a write may or may not have been applied.
+    """
+
+    def __init__(self, message, kind='moodle', function=None, errorcode=None, debuginfo=None,
+                 hint=None, status=None, outcome_unknown=False):
+        self.message = message
+        self.kind = kind
+        self.function = function
+        self.errorcode = errorcode
+        self.debuginfo = debuginfo
+        self.hint = hint
+        self.status = status
+        self.outcome_unknown = outcome_unknown
+        super(MoodleError, self).__init__(self.describe())
+
+    def describe(self):
+        text = self.message
+        if self.function and self.function not in text:
+            text = '%s: %s' % (self.function, text)
+        if self.debuginfo and self.debuginfo not in text:
+            text = '%s (%s)' % (text, self.debuginfo.strip())
+        if self.hint:
+            text = '%s. %s' % (text.rstrip('.'), self.hint)
+        return text
+
+    def as_dict(self):
+        return dict(kind=self.kind, function=self.function, errorcode=self.errorcode,
+                    debuginfo=self.debuginfo, hint=self.hint, status=self.status,
+                    outcome_unknown=self.outcome_unknown)
+
+
+def _squash(text):
+    return re.sub(r'\s+', ' ', text or '').strip()
+
+
+def diagnose_exception(function, payload):
+    """Turn Moodle's ``{"exception", "errorcode", "message", "debuginfo"}`` into a MoodleError."""
+    errorcode = payload.get('errorcode') or ''
+    message = payload.get('message') or errorcode or 'Moodle reported an error'
+    debuginfo = _squash(payload.get('debuginfo')) or None
+    kind, hint = 'moodle', None
+    if '<' in errorcode and '>' in errorcode:
+        # Password policy and other validation texts arrive as HTML inside errorcode.
+        message = html_to_text(errorcode)
+        errorcode = 'validation'
+        kind = 'invalid_parameter'
+    elif errorcode == 'invalidtoken':
+        kind = 'invalid_token'
+        message = 'Moodle rejected the token (invalidtoken): it is unknown, deleted, or was not sent'
+        hint = 'Check the token option or MOODLE_TOKEN; issue a token at %s' % ADMIN_TOKENS
+    elif errorcode == 'accessexception':
+        kind = 'access'
+        message = 'Access to %s is not allowed for this token (accessexception)' % function
+        hint = ('Add %s to the token\'s external service (%s). If it is there: the service may be disabled or '
+                'restricted to authorised users the token user is not one of, the token may have expired or be '
+                'IP-restricted, or the user lacks webservice/rest:use' % (function, ADMIN_SERVICE_FUNCTIONS))
+    elif errorcode == 'nopermissions':
+        kind = 'permission'
+        hint = 'Give the token user the capability named above (Site administration > Users > Permissions > Define roles)'
+    elif errorcode == 'invalidparameter':
+        kind = 'invalid_parameter'
+        if not debuginfo:
+            hint = ('Moodle hides which value it rejected while debugging is off; '
+                    'set %s to see the detail' % ADMIN_DEBUGGING)
+    elif errorcode in ('invalidrecord', 'invalidrecordunknown') and function:
+        hint = ('%s is not a web-service function of this site (misspelt, or the plugin that provides it is not '
+                'installed)' % function)
+    elif errorcode == 'sitemaintenance':
+        hint = 'The site is in maintenance mode; retry when it is back'
+    elif errorcode in ('usernotfullysetup', 'forcepasswordchangenotice') or errorcode.startswith('wsaccessuser'):
+        kind = 'access'
+        hint = ('The token user\'s account is not usable for web services (suspended, deleted, must change its '
+                'password, or profile incomplete): log in as that user or fix it under Site administration > Users')
+    return MoodleError(message, kind=kind, function=function, errorcode=errorcode or None,
+                       debuginfo=debuginfo, hint=hint, status=200)
+
+
+def _describe_non_json(function, response):
+    body = response.text or ''
+    status = response.status_code
+    if status == 403 and not body.strip():
+        return MoodleError(
+            'Moodle answered HTTP 403 with an empty body: web services are disabled or the REST protocol is not enabled',
+            kind='webservices_disabled', function=function, status=403,
+            hint='Enable both: %s; and %s' % (ADMIN_ENABLE_WS, ADMIN_ENABLE_REST))
+    title = _TITLE.search(body)
+    title = _squash(html_to_text(title.group(1))) if title else ''
+    snippet = _squash(html_to_text(body))[:200]
+    what = 'an HTML page' if '<html' in body.lower() or '<!doctype' in body.lower() else 'a non-JSON answer'
+    if status == 503:
+        hint = 'The site is probably in maintenance mode or overloaded; retry when it is back'
+    elif status == 404:
+        hint = 'Check url: it must be the site root (e.g. https://moodle.example.org), the client adds %s' % ENDPOINT
+    else:
+        hint = ('Check url points at the Moodle site root (not a login page, proxy or maintenance page) and that '
+                'the site is not in maintenance mode')
+    detail = title or snippet or 'empty body'
+    return MoodleError('Expected JSON from Moodle but got %s (HTTP %s: %s)' % (what, status, detail),
+                       kind='not_moodle' if status < 500 else 'http', function=function, status=status, hint=hint)
+
+
+class MoodleClient:
+    """Calls Moodle web-service functions over REST on one ``requests.Session``."""
+
+    def __init__(self, url, token, validate_certs=True, ca_path=None, timeout=30, max_input_vars=1000,
+                 retries=3, backoff=0.5, log=None):
+        if requests is None:
+            raise MoodleError('The Python library requests is required', kind='missing_library')
+        self.base_url = (url or '').rstrip('/')
+        if self.base_url.endswith(ENDPOINT):
+            self.base_url = self.base_url[:-len(ENDPOINT)]
+        self.endpoint = self.base_url + ENDPOINT
+        self.token = token
+        self.timeout = timeout
+        self.max_input_vars = int(max_input_vars)
+        self.retries = max(0, int(retries))
+        self.backoff = backoff
+        self.log = log
+        self.secrets = set([token]) if token else set()
+        self.session = requests.Session()
+        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self.calls = []   # (function, fields, write) for each request sent: used in results and tests
+
+    # -- secrets -----------------------------------------------------------------------
+    def add_secret(self, value):
+        """Register a value (a password) that must never appear in a message."""
+        if value:
+            self.secrets.add(str(value))
+
+    def redact(self, text):
+        if text is None:
+            return text
+        text = str(text)
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, MASK)
+        return text
+
+    def _clean(self, error):
+        for attr in ('message', 'debuginfo', 'hint'):
+            setattr(error, attr, self.redact(getattr(error, attr)))
+        error.args = (error.describe(),)
+        return error
+
+    # -- single requests ---------------------------------------------------------------
+    def field_budget(self):
+        """How many fields one request may carry: strictly fewer than max_input_vars."""
+        return self.max_input_vars - 1
+
+    def call(self, function, params=None, write=False):
+        """Call one function with one request and return its decoded JSON answer."""
+        fields = encode_params(params or {})
+        total = BASE_FIELDS + len(fields)
+        if total > self.field_budget():
+            raise MoodleError(
+                'This request would carry %d form fields, and the site drops fields past max_input_vars (%d): '
+                'refusing to send it' % (total, self.max_input_vars), kind='too_large', function=function,
+                hint='Raise max_input_vars (PHP setting and the module option) or send fewer values')
+        data = [('wstoken', self.token or ''), ('wsfunction', function), ('moodlewsrestformat', 'json')] + fields
+        try:
+            return self._send_with_retries(function, data, write)
+        except MoodleError as error:
+            raise self._clean(error)
+
+    def _send_with_retries(self, function, data, write):
+        attempt = 0
+        while True:
+            try:
+                return self._send(function, data, write)
+            except MoodleError as error:
+                retriable = error.kind in ('connection', 'timeout') or error.status in RETRY_STATUSES
+                if write and error.kind == 'connection' and not error.outcome_unknown:
+                    retriable = True   # the request never reached the server: nothing to double
+                elif write:
+                    retriable = False
+                if not retriable or attempt >= self.retries:
+                    raise
+                attempt += 1
+                delay = self.backoff * (2 ** (attempt - 1))
+                self._debug('%s failed (%s), retry %d/%d in %.1fs' % (function, error.kind, attempt, self.retries, delay))
+                time.sleep(delay)
+
+    def _send(self, function, data, write):
+        self.calls.append((function, len(data), write))
+        self._debug('POST %s wsfunction=%s fields=%d' % (self.endpoint, function, len(data)))
+        try:
+            response = self.session.post(self.endpoint, data=data, timeout=self.timeout)
+        except requests.exceptions.SSLError as exc:
+            raise MoodleError('TLS verification failed for %s: %s' % (self.base_url, exc), kind='tls', function=function,
+                              hint='Install the site\'s CA and set ca_path, or (test sites only) validate_certs: false')
+        except requests.exceptions.ConnectTimeout:
+            raise MoodleError('Timed out connecting to %s' % self.base_url, kind='connection', function=function,
+                              hint='Check url and that the site is reachable from this host')
+        except requests.exceptions.Timeout:
+            raise MoodleError('No answer from %s within %ss' % (self.base_url, self.timeout), kind='timeout',
+                              function=function, outcome_unknown=write,
+                              hint='Raise the timeout option, or send smaller batches (lower max_input_vars)')
+        except requests.exceptions.ConnectionError as exc:
+            never_sent = _connection_never_established(exc)
+            raise MoodleError('Could not talk to %s: %s' % (self.base_url, _short_reason(exc)), kind='connection',
+                              function=function, outcome_unknown=write and not never_sent,
+                              hint='Check url and that the site is reachable from this host')
+        except requests.exceptions.RequestException as exc:
+            raise MoodleError('Request to %s failed: %s' % (self.base_url, exc), kind='connection', function=function,
+                              outcome_unknown=write)
+        return self._decode(function, response, write)
+
+    def _decode(self, function, response, write):
+        content_type = response.headers.get('Content-Type', '')
+        text = response.text
+        if response.status_code == 200 and 'json' in content_type or (response.status_code == 200 and text[:1] in '[{n'):
+            try:
+                payload = response.json() if text.strip() else None
+            except ValueError:
+                raise MoodleError('Moodle answered HTTP 200 with a body that is not valid JSON: %s' % _squash(text)[:200],
+                                  kind='not_moodle', function=function, status=200, outcome_unknown=write,
+                                  hint='PHP warnings or notices may be printed into answers: turn display_errors off')
+            if isinstance(payload, dict) and 'exception' in payload and 'errorcode' in payload:
+                error = diagnose_exception(function, payload)
+                error.outcome_unknown = write
+                raise error
+            return payload
+        error = _describe_non_json(function, response)
+        error.outcome_unknown = write and response.status_code >= 500
+        raise error
+
+    def _debug(self, text):
+        if self.log:
+            self.log(self.redact(text))
+
+    # -- batches -----------------------------------------------------------------------
+    def chunks(self, list_key, items, extra=None):
+        """Split ``items`` so that each request stays under max_input_vars fields."""
+        fixed = BASE_FIELDS + len(encode_params(extra or {}))
+        budget = self.field_budget()
+        chunk, used = [], fixed
+        for item in items:
+            size = len(encode_params({list_key: [item]}))
+            if fixed + size > budget:
+                raise MoodleError('One item needs %d form fields with the request\'s own %d, over max_input_vars (%d)'
+                                  % (size, fixed, self.max_input_vars), kind='too_large',
+                                  hint='Raise max_input_vars (PHP setting and the module option)')
+            if chunk and used + size > budget:
+                yield chunk
+                chunk, used = [], fixed
+            chunk.append(item)
+            used += size
+        if chunk:
+            yield chunk
+
+    def call_batched(self, function, list_key, items, extra=None, write=False, verify=None):
+        """Send ``items`` as ``list_key`` in as few requests as fit; return [(chunk, answer)].
+
+        ``verify(chunk, answer)`` may raise a MoodleError when an answer does not cover what
+        was sent (the sign of truncated input).  On a failed write the error carries
+        ``done``: the chunks already applied, so the caller can report what happened.
+        """
+        results = []
+        for chunk in self.chunks(list_key, items, extra):
+            params = dict(extra or {})
+            params[list_key] = chunk
+            try:
+                answer = self.call(function, params, write=write)
+                if verify:
+                    verify(chunk, answer)
+            except MoodleError as error:
+                error.done = results
+                error.failed_chunk = chunk
+                raise
+            results.append((chunk, answer))
+        return results
+
+
+def incomplete_answer(function, sent, received, what):
+    """The error for an answer that does not cover what was sent."""
+    missing = [value for value in sent if value not in set(received)]
+    return MoodleError(
+        '%s answered for %d of %d %s; missing: %s. The site probably dropped form fields past its PHP max_input_vars'
+        % (function, len(sent) - len(missing), len(sent), what, ', '.join(str(v) for v in missing[:10])),
+        kind='incomplete_answer', function=function, outcome_unknown=True,
+        hint='Set the max_input_vars option to the site\'s real PHP max_input_vars (moodle_site_info can probe it)')
+
+
+def _connection_never_established(exc):
+    """True when the request provably never reached the server (refused, DNS failure)."""
+    text = repr(exc)
+    return any(marker in text for marker in ('NewConnectionError', 'Connection refused', 'NameResolutionError',
+                                             'Failed to resolve', 'Name or service not known'))
+
+
+def _short_reason(exc):
+    text = str(exc)
+    match = re.search(r"\((?:Caused by )?\w+\((.*)\)\)?$", text)
+    return _squash(match.group(1) if match else text)[:300]

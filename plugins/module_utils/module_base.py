@@ -1,0 +1,287 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lmsops.moodle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared base of the lmsops.moodle modules.
+
+A module declares its resource (``user``), its list option (``users``), its identity key
+and its per-item options; it implements three steps: ``plan`` (batched reads, then one
+:class:`Change` per item), ``apply`` (batched writes of the planned changes) and
+``reread`` (the real state after a failed write).  The base owns everything else: the
+argument spec (connection options, single form and bulk form), validation before any
+write, check mode, diff, per-item results, warnings and error reporting.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import (
+    MASK, REQUESTS_IMPORT_ERROR, MoodleClient, MoodleError)
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import MoodleAPI
+
+# What each action is called in results; "unchanged" covers "already absent" too.
+CHANGING_ACTIONS = ('created', 'updated', 'deleted', 'enrolled', 'unenrolled', 'assigned', 'unassigned')
+# Errors that concern an item of a batch (so the batch can be narrowed down), not the site or the token.
+ITEM_ERROR_KINDS = ('invalid_parameter', 'moodle')
+
+
+def connection_argument_spec():
+    """The connection options every module takes (documented in the ``connection`` doc fragment)."""
+    return dict(
+        url=dict(type='str', required=True, fallback=(env_fallback, ['MOODLE_URL'])),
+        token=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['MOODLE_TOKEN'])),
+        validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['MOODLE_VALIDATE_CERTS'])),
+        ca_path=dict(type='path'),
+        timeout=dict(type='int', default=30),
+        max_input_vars=dict(type='int', default=1000, fallback=(env_fallback, ['MOODLE_MAX_INPUT_VARS'])),
+        retries=dict(type='int', default=3),
+    )
+
+
+def client_from_params(module):
+    """Build the client from a module's connection options, failing cleanly without requests."""
+    if REQUESTS_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    params = module.params
+    if params['max_input_vars'] < 10:
+        module.fail_json(msg='max_input_vars must be at least 10 (PHP\'s default is 1000), got %s' % params['max_input_vars'])
+    return MoodleClient(params['url'], params['token'], validate_certs=params['validate_certs'],
+                        ca_path=params['ca_path'], timeout=params['timeout'],
+                        max_input_vars=params['max_input_vars'], retries=params['retries'], log=module.debug)
+
+
+def fail_with_error(module, error, **extra):
+    """Report a MoodleError: its diagnosis as msg, its parts as return values."""
+    result = dict(extra)
+    result.update(error.as_dict())
+    module.fail_json(msg=str(error), **result)
+
+
+class Change:
+    """What one item needs: its action, the compared fields before and after, and its outcome."""
+
+    def __init__(self, item, label, key, action='unchanged', before=None, after=None, obj_id=None):
+        self.item = item            # the wanted item, as validated
+        self.label = label          # how messages name it: users[3] (alice)
+        self.key = key              # its identity value
+        self.action = action        # created, updated, deleted, ... or unchanged
+        self.before = before        # compared fields as they are (None: does not exist)
+        self.after = after          # compared fields as they will be (None: will not exist)
+        self.id = obj_id
+        self.data = {}              # module-specific planning data (ids, request payloads)
+        self.failed = None          # a failure message for this item
+        self.warnings = []
+
+    @property
+    def changed(self):
+        return self.action in CHANGING_ACTIONS
+
+    def changed_fields(self):
+        before, after = self.before or {}, self.after or {}
+        return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+class MoodleModule:
+    """Base class: subclasses declare their options and implement plan, apply and reread."""
+
+    resource = None            # singular name in results: 'user'
+    list_option = None         # bulk option: 'users'
+    identity = None            # option naming an item: 'username'
+    item_options = {}          # per-item options (suboptions of list_option, top-level in single form)
+    item_mutually_exclusive = []
+    item_required_together = []
+    required_functions = ()    # functions the token's service must offer
+    module_options = {}        # options that are not per item
+
+    def __init__(self):
+        self.module = AnsibleModule(argument_spec=self.argument_spec(), supports_check_mode=True,
+                                    mutually_exclusive=[(self.list_option, self.identity)] + self.item_mutually_exclusive,
+                                    required_one_of=[(self.list_option, self.identity)])
+        self.params = self.module.params
+        self.client = client_from_params(self.module)
+        self.api = MoodleAPI(self.client)
+        self._warnings = {}
+
+    # -- argument spec ----------------------------------------------------------------
+    @classmethod
+    def argument_spec(cls):
+        spec = connection_argument_spec()
+        spec.update(copy.deepcopy(cls.module_options))
+        for name, option in cls.item_options.items():
+            single = copy.deepcopy(option)
+            single.pop('required', None)
+            spec[name] = single
+        spec[cls.list_option] = dict(type='list', elements='dict', options=copy.deepcopy(cls.item_options),
+                                     mutually_exclusive=cls.item_mutually_exclusive,
+                                     required_together=cls.item_required_together)
+        return spec
+
+    # -- items ------------------------------------------------------------------------
+    def items(self):
+        """[(label, item)] in the order given, single form or bulk form."""
+        if self.params[self.list_option] is None:
+            item = dict((name, self.params[name]) for name in self.item_options)
+            return [(str(item[self.identity]), item)]
+        stray = [name for name, option in self.item_options.items()
+                 if name != 'state' and self.params[name] is not None and self.params[name] != option.get('default')]
+        if stray:
+            self.module.fail_json(msg='%s apply to the single form only; with %s give them in each item'
+                                  % (', '.join(sorted(stray)), self.list_option))
+        return [('%s[%d] (%s)' % (self.list_option, index, item.get(self.identity)), item)
+                for index, item in enumerate(self.params[self.list_option])]
+
+    def item_key(self, item):
+        """The identity used to detect duplicates; modules with composite keys override it."""
+        return item[self.identity]
+
+    def validate_item(self, item):
+        """Return a list of problems with one item (strings); empty when valid."""
+        return []
+
+    def validate(self, items):
+        errors, seen = [], {}
+        for label, item in items:
+            for problem in self.validate_item(item):
+                errors.append('%s: %s' % (label, problem))
+            key = self.item_key(item)
+            if key in seen:
+                errors.append('%s: same %s as %s; give each once' % (label, self.resource, seen[key]))
+            else:
+                seen[key] = label
+        if errors:
+            self.module.fail_json(msg='%d problem(s) in the input; nothing was changed: %s' % (len(errors), '; '.join(errors)),
+                                  errors=errors)
+
+    # -- steps the modules implement ------------------------------------------------------
+    def plan(self, items):
+        """Read the site in batches and return one Change per item."""
+        raise NotImplementedError
+
+    def apply(self, changes):
+        """Make the planned changes with batched writes."""
+        raise NotImplementedError
+
+    def reread(self, changes):
+        """After a failed write: re-read and set each change's ``action`` to what really happened."""
+        raise NotImplementedError
+
+    def result_entry(self, change):
+        """One item of the results; modules may add fields."""
+        entry = {self.identity: change.key, 'id': change.id, 'action': change.action,
+                 'changed_fields': change.changed_fields() if change.changed else []}
+        if change.failed:
+            entry['failed'] = change.failed
+        if change.warnings:
+            entry['warnings'] = change.warnings
+        return entry
+
+    # -- warnings -------------------------------------------------------------------------
+    def warn(self, text, label=None):
+        """A warning, aggregated: one line per text with the items it concerns."""
+        self._warnings.setdefault(text, [])
+        if label:
+            self._warnings[text].append(label)
+
+    def _emit_warnings(self):
+        for text, labels in self._warnings.items():
+            if labels:
+                shown = ', '.join(labels[:5]) + (' and %d more' % (len(labels) - 5) if len(labels) > 5 else '')
+                text = '%s (%s)' % (text, shown)
+            self.module.warn(text)
+
+    # -- the run -----------------------------------------------------------------------
+    def run(self):
+        items = self.items()
+        self.validate(items)
+        try:
+            self.api.require(self.required_functions)
+            changes = self.plan(items)
+        except MoodleError as error:
+            fail_with_error(self.module, error, changed=False)
+        if not self.module.check_mode and any(c.changed for c in changes):
+            try:
+                self.apply(changes)
+            except MoodleError as error:
+                self._fail_after_write(changes, error)
+        failed = [c for c in changes if c.failed]
+        if failed:
+            self._emit_warnings()
+            self.module.fail_json(msg='%d %s(s) failed: %s' % (len(failed), self.resource,
+                                                              '; '.join('%s: %s' % (c.label, c.failed) for c in failed)),
+                                  **self.results(changes))
+        self._emit_warnings()
+        self.module.exit_json(**self.results(changes))
+
+    def _fail_after_write(self, changes, error):
+        """A write failed or its answer was lost: report the state found by re-reading."""
+        try:
+            self.reread(changes)
+            state = 'Re-read the site: each item\'s action below is what it really is now'
+        except MoodleError as reread_error:
+            state = 'Re-reading the site failed too (%s): the state of the items is unknown' % reread_error
+            for change in changes:
+                if change.changed:
+                    change.action = 'unknown'
+        applied = sum(1 for c in changes if c.changed)
+        result = self.results(changes)
+        result.update(error.as_dict())
+        self._emit_warnings()
+        self.module.fail_json(msg='%s. %d of the planned changes were applied before the failure. %s.'
+                              % (str(error).rstrip('.'), applied, state), **result)
+
+    def results(self, changes):
+        entries = [self.result_entry(c) for c in changes]
+        summary = {}
+        for change in changes:
+            summary[change.action] = summary.get(change.action, 0) + 1
+        result = dict(changed=any(c.changed for c in changes), summary=summary)
+        if self.params[self.list_option] is None:
+            result[self.resource] = entries[0]
+        else:
+            result[self.list_option] = entries
+        if self.module._diff:
+            result['diff'] = [self.diff_entry(c) for c in changes if c.changed]
+        return result
+
+    def bisect_write(self, pairs, send, applied):
+        """Send ``[(change, payload)]`` with ``send(payloads)``; isolate items Moodle rejects.
+
+        Moodle rejects create, delete and enrol batches as a whole when one item is bad,
+        and a write may also succeed and still raise.  So after an item-level rejection the
+        batch is re-read with ``applied(changes)`` (the changes now in place): what is in
+        place is done, and the rest is sent again in halves until each rejected item is
+        alone and marked failed with Moodle's own message.  Errors that are not about an
+        item (token, access, network) are raised unchanged.
+        """
+        try:
+            send([payload for dummy, payload in pairs])
+            return
+        except MoodleError as error:
+            if error.kind not in ITEM_ERROR_KINDS:
+                raise
+            done = applied([change for change, dummy in pairs])
+            remaining = [pair for pair in pairs if pair[0] not in done]
+            if not remaining:
+                self.warn('Moodle applied the write but answered with an error (%s)' % error)
+                return
+            if len(remaining) == 1:
+                change = remaining[0][0]
+                change.failed = str(error)
+                change.action = 'failed'
+                return
+            middle = len(remaining) // 2
+            self.bisect_write(remaining[:middle], send, applied)
+            self.bisect_write(remaining[middle:], send, applied)
+
+    def diff_entry(self, change):
+        return dict(before_header='%s %s' % (self.resource, change.key), after_header='%s %s' % (self.resource, change.key),
+                    before=mask(change.before) or {}, after=mask(change.after) or {})
+
+
+def mask(fields):
+    """Copy of a compared-fields dict with secrets hidden."""
+    if fields is None:
+        return None
+    return dict((k, MASK if k == 'password' and v is not None else v) for k, v in fields.items())

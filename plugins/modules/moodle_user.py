@@ -1,0 +1,544 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lmsops.moodle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: moodle_user
+short_description: Create, update, suspend and delete Moodle users, one or thousands at a time
+version_added: 1.0.0
+description:
+  - Makes Moodle users match what you describe, through Moodle's REST web services.
+  - Reads the users first (in batches), compares only the fields you set, then creates, updates or deletes only
+    what differs, in batched calls kept under the site's C(max_input_vars). A second run with the same input makes
+    no write call and reports C(changed=false).
+  - Single form (top-level options, one user) or bulk form (O(users), a list of the same options). A bulk run
+    reads and writes in batches and reports each user's action.
+  - Every item is checked before anything is written; a bad item fails the run, naming it, and nothing is written.
+  - Moodle creates users all-or-nothing per request. When it rejects a batch (a weak password, an e-mail address
+    already in use), the module re-reads the site, sends the remaining users again in halves until each rejected
+    user is isolated, and fails naming each rejected user with Moodle's reason; the results say which users were
+    created.
+extends_documentation_fragment:
+  - lmsops.moodle.connection
+  - lmsops.moodle.attributes
+author:
+  - lmsops.moodle contributors
+options:
+  username:
+    description:
+      - The user's login name, their identity. Lowercase letters, digits and C(_ - @ .) only, as Moodle requires.
+      - Required in the single form; mutually exclusive with O(users).
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the user; V(absent) deletes it (Moodle's soft delete).
+      - Deleting a user who does not exist is not an error and reports C(changed=false).
+    type: str
+    choices: [present, absent]
+    default: present
+  firstname:
+    description: First name. Required to create a user.
+    type: str
+  lastname:
+    description: Last name. Required to create a user.
+    type: str
+  email:
+    description:
+      - E-mail address. Required to create a user. Compared case-insensitively, as Moodle does.
+    type: str
+  auth:
+    description: Authentication plugin, for example V(manual), V(ldap), V(oauth2), V(nologin). Moodle's default is V(manual).
+    type: str
+  idnumber:
+    description: The user's ID number (an external identifier).
+    type: str
+  password:
+    description:
+      - The user's password, used when creating the user, and on every run when O(update_password=always).
+      - Moodle stores only a hash, so a password can never be compared; it is never returned, logged or shown in diffs.
+      - Moodle's password policy applies (by default at least 8 characters with a digit, a lowercase and an uppercase
+        letter and a special character).
+    type: str
+  update_password:
+    description:
+      - V(on_create) sets O(password) only when the user is created.
+      - V(always) sends O(password) on every run; since it cannot be compared, the user is then always reported as
+        updated.
+    type: str
+    choices: [on_create, always]
+    default: on_create
+  create_password:
+    description:
+      - Let Moodle generate a password and e-mail it to the new user. Only used when the user is created.
+      - Mutually exclusive with O(password).
+    type: bool
+    default: false
+  suspended:
+    description:
+      - Whether the account is suspended. A user created suspended is created, then suspended (Moodle cannot create
+        suspended users).
+    type: bool
+  city:
+    description: City.
+    type: str
+  country:
+    description: Two-letter ISO 3166 country code, for example V(GB). Compared case-insensitively.
+    type: str
+  lang:
+    description: Preferred language code, for example V(en).
+    type: str
+  timezone:
+    description: Timezone, for example V(Europe/London), or V(99) for the site's default.
+    type: str
+  institution:
+    description: Institution.
+    type: str
+  department:
+    description: Department.
+    type: str
+  description:
+    description: Profile description.
+    type: str
+  customfields:
+    description:
+      - Custom profile fields, as a mapping of the field's shortname to its value. Only the fields given are compared
+        and set.
+    type: dict
+  users:
+    description:
+      - Bulk form, a list of users with the options above (O(username) required in each).
+      - Mutually exclusive with O(username).
+    type: list
+    elements: dict
+    suboptions:
+      username:
+        description: See O(username).
+        type: str
+        required: true
+      state:
+        description: See O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+      firstname:
+        description: See O(firstname).
+        type: str
+      lastname:
+        description: See O(lastname).
+        type: str
+      email:
+        description: See O(email).
+        type: str
+      auth:
+        description: See O(auth).
+        type: str
+      idnumber:
+        description: See O(idnumber).
+        type: str
+      password:
+        description: See O(password).
+        type: str
+      update_password:
+        description: See O(update_password).
+        type: str
+        choices: [on_create, always]
+        default: on_create
+      create_password:
+        description: See O(create_password).
+        type: bool
+        default: false
+      suspended:
+        description: See O(suspended).
+        type: bool
+      city:
+        description: See O(city).
+        type: str
+      country:
+        description: See O(country).
+        type: str
+      lang:
+        description: See O(lang).
+        type: str
+      timezone:
+        description: See O(timezone).
+        type: str
+      institution:
+        description: See O(institution).
+        type: str
+      department:
+        description: See O(department).
+        type: str
+      description:
+        description: See O(description).
+        type: str
+      customfields:
+        description: See O(customfields).
+        type: dict
+notes:
+  - Needs these functions in the token's service - core_webservice_get_site_info, core_user_get_users_by_field,
+    core_user_create_users, core_user_update_users, core_user_delete_users.
+  - Moodle refuses to delete site administrators and the token's own user; the module says so before writing anything
+    for the token's own user.
+  - Renaming a user is not supported (the username is the identity).
+seealso:
+  - module: lmsops.moodle.moodle_enrolment
+  - module: lmsops.moodle.moodle_site_info
+'''
+
+EXAMPLES = r'''
+- name: Create or update one user
+  lmsops.moodle.moodle_user:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    username: alice
+    firstname: Alice
+    lastname: Liddell
+    email: alice@example.org
+    password: "{{ alice_password }}"
+    city: Oxford
+    country: GB
+
+- name: Provision many users in one task (module_defaults carries the connection)
+  module_defaults:
+    group/lmsops.moodle.moodle:
+      url: https://moodle.example.org
+      token: "{{ moodle_token }}"
+      max_input_vars: 5000
+  block:
+    - name: Create the cohort
+      lmsops.moodle.moodle_user:
+        users: "{{ students | map('combine', {'create_password': true}) | list }}"
+      vars:
+        students:
+          - {username: s1001, firstname: Sam, lastname: One, email: s1001@example.org}
+          - {username: s1002, firstname: Sue, lastname: Two, email: s1002@example.org}
+
+- name: Suspend a user
+  lmsops.moodle.moodle_user:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    username: bob
+    suspended: true
+
+- name: Remove a user (no error if already gone)
+  lmsops.moodle.moodle_user:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    username: mallory
+    state: absent
+'''
+
+RETURN = r'''
+user:
+  description: The user, in the single form.
+  returned: when O(username) is given
+  type: dict
+  contains:
+    username:
+      description: The username.
+      type: str
+      sample: alice
+    id:
+      description: Moodle's user id; null when the user does not exist (absent, or only predicted in check mode).
+      type: int
+      sample: 3
+    action:
+      description:
+        - What was done (or, in check mode, what would be done) - V(created), V(updated), V(deleted), V(unchanged),
+          or V(failed).
+      type: str
+      sample: created
+    changed_fields:
+      description: The options whose values changed (V(password) when a password was sent).
+      type: list
+      elements: str
+      sample: [city, suspended]
+    failed:
+      description: Why this user failed, in Moodle's words.
+      type: str
+      returned: when the user failed
+users:
+  description: Every user of the bulk form, in the order given, each as described for RV(user).
+  returned: when O(users) is given
+  type: list
+  elements: dict
+  sample:
+    - {username: alice, id: 3, action: created, changed_fields: [city, email, firstname, lastname, password]}
+    - {username: bob, id: 4, action: unchanged, changed_fields: []}
+summary:
+  description: How many users got each action.
+  returned: always
+  type: dict
+  sample: {created: 998, unchanged: 2}
+'''
+
+import re
+
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import MASK, MoodleError
+from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
+
+# The text fields compared as they are (after trimming) and sent under the same name.
+TEXT_FIELDS = ('firstname', 'lastname', 'auth', 'idnumber', 'city', 'lang', 'timezone', 'institution', 'department',
+               'description')
+USERNAME = re.compile(r'^[a-z0-9_.@-]+$')
+# The shape Moodle's validate_email() accepts.
+_ATOM = r"[-!#$%&'*+/0-9=?A-Z^_`a-z{|}~]+"
+EMAIL = re.compile(r'^%s(\.%s)*@%s(\.%s)*$' % (_ATOM, _ATOM, _ATOM, _ATOM))
+# Authentication plugins whose passwords Moodle keeps, so a new user needs one.
+INTERNAL_AUTH = ('manual', 'email')
+
+
+def _text(value):
+    return '' if value is None else str(value).strip()
+
+
+def user_fields(user):
+    """A Moodle user record as the comparable fields of this module."""
+    fields = dict((name, _text(user.get(name))) for name in TEXT_FIELDS)
+    fields['email'] = _text(user.get('email')).lower()
+    fields['country'] = _text(user.get('country')).upper()
+    fields['suspended'] = bool(user.get('suspended'))
+    fields['customfields'] = dict((f.get('shortname'), _text(f.get('value'))) for f in user.get('customfields') or [])
+    return fields
+
+
+def wanted_fields(item):
+    """The fields an item sets, normalised like user_fields()."""
+    fields = {}
+    for name in TEXT_FIELDS:
+        if item.get(name) is not None:
+            fields[name] = _text(item[name])
+    if item.get('email') is not None:
+        fields['email'] = _text(item['email']).lower()
+    if item.get('country') is not None:
+        fields['country'] = _text(item['country']).upper()
+    if item.get('suspended') is not None:
+        fields['suspended'] = bool(item['suspended'])
+    if item.get('customfields') is not None:
+        fields['customfields'] = dict((k, _text(v)) for k, v in item['customfields'].items())
+    return fields
+
+
+def compare(current, wanted):
+    """(before, after) restricted to the fields that differ; customfields compared per shortname."""
+    before, after = {}, {}
+    for name, value in wanted.items():
+        if name == 'customfields':
+            have = current.get('customfields', {})
+            differ = dict((k, v) for k, v in value.items() if have.get(k, '') != v)
+            if differ:
+                before[name] = dict((k, have.get(k, '')) for k in differ)
+                after[name] = differ
+        elif current.get(name) != value:
+            before[name] = current.get(name)
+            after[name] = value
+    return before, after
+
+
+def moodle_payload(item, fields):
+    """What core_user_create_users / core_user_update_users take for these fields."""
+    payload = {}
+    for name, value in fields.items():
+        if name == 'customfields':
+            payload['customfields'] = [{'type': k, 'value': v} for k, v in sorted(value.items())]
+        elif name == 'email':
+            payload['email'] = _text(item['email'])
+        elif name == 'suspended':
+            payload['suspended'] = value
+        elif name != 'password':
+            payload[name] = value
+    return payload
+
+
+class MoodleUserModule(MoodleModule):
+    resource = 'user'
+    list_option = 'users'
+    identity = 'username'
+    required_functions = ('core_webservice_get_site_info', 'core_user_get_users_by_field', 'core_user_create_users',
+                          'core_user_update_users', 'core_user_delete_users')
+    item_options = dict(
+        username=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        firstname=dict(type='str'),
+        lastname=dict(type='str'),
+        email=dict(type='str'),
+        auth=dict(type='str'),
+        idnumber=dict(type='str'),
+        password=dict(type='str', no_log=True),
+        update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
+        create_password=dict(type='bool', default=False, no_log=False),
+        suspended=dict(type='bool'),
+        city=dict(type='str'),
+        country=dict(type='str'),
+        lang=dict(type='str'),
+        timezone=dict(type='str'),
+        institution=dict(type='str'),
+        department=dict(type='str'),
+        description=dict(type='str'),
+        customfields=dict(type='dict'),
+    )
+    item_mutually_exclusive = [('password', 'create_password')]
+
+    def validate_item(self, item):
+        problems = []
+        username = item['username'] or ''
+        if username != username.lower():
+            problems.append('username %r must be lowercase: Moodle rejects uppercase usernames (use %r)'
+                            % (username, username.lower()))
+        elif not USERNAME.match(username):
+            problems.append('username %r may only contain lowercase letters, digits and _ - @ .' % username)
+        if item.get('email') is not None and not EMAIL.match(item['email'].strip()):
+            problems.append('email %r is not an e-mail address Moodle accepts' % item['email'])
+        if item.get('country') is not None and not re.match(r'^[A-Za-z]{2}$', item['country'].strip()):
+            problems.append('country %r must be a two-letter ISO 3166 code such as GB' % item['country'])
+        if item['state'] == 'absent':
+            set_fields = [k for k, v in item.items() if k not in ('username', 'state') and v not in (None, False)
+                          and v != self.item_options[k].get('default')]
+            if set_fields:
+                problems.append('state=absent deletes the user; remove %s or use state=present' % ', '.join(sorted(set_fields)))
+        if item.get('password'):
+            self.client.add_secret(item['password'])
+        return problems
+
+    def plan(self, items):
+        current = dict((u['username'], u) for u in
+                       self.api.get_users_by_field('username', [item['username'] for dummy, item in items]))
+        own_id = self.api.site_info().get('userid')
+        changes, errors = [], []
+        for label, item in items:
+            user = current.get(item['username'])
+            change = Change(item, label, item['username'], obj_id=user['id'] if user else None)
+            if item['state'] == 'absent':
+                if user:
+                    if user['id'] == own_id:
+                        errors.append('%s: this is the token\'s own user; Moodle refuses to delete it' % label)
+                    change.action = 'deleted'
+                    change.before = dict(username=user['username'], email=user.get('email'),
+                                         firstname=user.get('firstname'), lastname=user.get('lastname'))
+            elif user is None:
+                errors.extend('%s: %s' % (label, p) for p in self._creation_problems(item))
+                change.action = 'created'
+                change.before = {}
+                change.after = wanted_fields(item)
+                if item.get('password'):
+                    change.after['password'] = MASK
+            else:
+                change.before, change.after = compare(user_fields(user), wanted_fields(item))
+                if item.get('password') and item['update_password'] == 'always':
+                    change.before['password'] = MASK
+                    change.after['password'] = MASK + ' (new)'
+                if change.after:
+                    change.action = 'updated'
+            changes.append(change)
+        if errors:
+            self.module.fail_json(msg='%d problem(s) in the input; nothing was changed: %s' % (len(errors), '; '.join(errors)),
+                                  errors=errors, changed=False)
+        return changes
+
+    @staticmethod
+    def _creation_problems(item):
+        missing = [name for name in ('firstname', 'lastname', 'email') if not item.get(name)]
+        problems = ['%s required to create the user' % ', '.join(missing)] if missing else []
+        if (item.get('auth') or 'manual') in INTERNAL_AUTH and not item.get('password') and not item.get('create_password'):
+            problems.append('a new user needs password or create_password: true')
+        return problems
+
+    # -- writes ---------------------------------------------------------------------------
+    def apply(self, changes):
+        deletes = [c for c in changes if c.action == 'deleted']
+        if deletes:
+            self.bisect_write([(c, c.id) for c in deletes], self.api.delete_users, self._deleted)
+        updates = [c for c in changes if c.action == 'updated']
+        if updates:
+            self._update([(c, self._update_payload(c)) for c in updates])
+        creates = [c for c in changes if c.action == 'created']
+        if creates:
+            self.bisect_write([(c, self._create_payload(c.item)) for c in creates], self._create, self._existing)
+            suspend = [c for c in creates if c.action == 'created' and c.item.get('suspended')]
+            if suspend:
+                self._update([(c, {'id': c.id, 'suspended': True}) for c in suspend])
+
+    def _create(self, payloads):
+        created = dict((u['username'], u['id']) for u in self.api.create_users(payloads))
+        self._created_ids.update(created)
+
+    def _create_payload(self, item):
+        payload = moodle_payload(item, wanted_fields(item))
+        payload.pop('suspended', None)    # core_user_create_users has no suspended: set after creation
+        payload['username'] = item['username']
+        if item.get('password'):
+            payload['password'] = item['password']
+        elif item.get('create_password'):
+            payload['createpassword'] = True
+        return payload
+
+    def _update_payload(self, change):
+        payload = moodle_payload(change.item, change.after)
+        payload['id'] = change.id
+        if 'password' in change.after:
+            payload['password'] = change.item['password']
+        return payload
+
+    def _update(self, pairs):
+        by_id = dict((payload['id'], change) for change, payload in pairs)
+        for warning in self.api.update_users([payload for dummy, payload in pairs]):
+            change = by_id.get(warning.get('itemid'))
+            if change is not None:
+                change.failed = '%s (%s)' % (warning.get('message'), warning.get('warningcode'))
+                change.action = 'failed'
+
+    def _existing(self, changes):
+        """The changes whose users exist now (after a create); records their ids."""
+        found = dict((u['username'], u['id']) for u in self.api.get_users_by_field('username', [c.key for c in changes]))
+        done = set()
+        for change in changes:
+            if change.key in found:
+                change.id = found[change.key]
+                done.add(change)
+        return done
+
+    def _deleted(self, changes):
+        """The changes whose users are gone now (after a delete)."""
+        found = set(u['username'] for u in self.api.get_users_by_field('username', [c.key for c in changes]))
+        return set(c for c in changes if c.key not in found)
+
+    def reread(self, changes):
+        found = dict((u['username'], u) for u in
+                     self.api.get_users_by_field('username', [c.key for c in changes if c.changed]))
+        for change in changes:
+            if not change.changed:
+                continue
+            user = found.get(change.key)
+            if change.action == 'deleted':
+                applied = user is None
+            elif change.action == 'created':
+                applied = user is not None
+                change.id = user['id'] if user else None
+            else:
+                now = user_fields(user) if user else {}
+                applied = user is not None and not compare(now, dict((k, v) for k, v in change.after.items()
+                                                                      if k != 'password'))[1]
+            if not applied:
+                change.failed = 'not applied'
+                change.action = 'failed'
+
+    def run(self):
+        self._created_ids = {}
+        super(MoodleUserModule, self).run()
+
+    def result_entry(self, change):
+        if change.id is None and change.key in self._created_ids:
+            change.id = self._created_ids[change.key]
+        return super(MoodleUserModule, self).result_entry(change)
+
+
+def main():
+    MoodleUserModule().run()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,476 @@
+<?php
+// This file is part of Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+/**
+ * Pure helpers of lmsops_configure.php: argument and spec parsing, and the idempotency decisions.
+ *
+ * Nothing here touches Moodle, so it can be loaded before config.php and unit tested with plain
+ * php-cli (tests/unit/php/test_configure_lib.php).
+ *
+ * @package    local_lmsops
+ * @copyright  2026 lmsops.moodle contributors
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+/**
+ * A problem the site owner has to fix (unknown function, unmanageable role...): reported by its message alone.
+ *
+ * @package    local_lmsops
+ * @copyright  2026 lmsops.moodle contributors
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class lmsops_configure_error extends RuntimeException {
+}
+
+/**
+ * Parses the command line (without the script name).
+ *
+ * Accepted: --moodle-dir=DIR, --spec=FILE, --check, --help (also "--moodle-dir DIR", "--spec FILE").
+ *
+ * @param string[] $args
+ * @return array ['moodle_dir' => string, 'spec' => string, 'check' => bool, 'help' => bool]
+ * @throws InvalidArgumentException on unknown or missing options
+ */
+function lmsops_parse_args(array $args): array {
+    $result = ['moodle_dir' => '', 'spec' => '', 'check' => false, 'help' => false];
+    $args = array_values($args);
+    for ($i = 0; $i < count($args); $i++) {
+        $arg = (string) $args[$i];
+        if ($arg === '--check') {
+            $result['check'] = true;
+            continue;
+        }
+        if ($arg === '--help' || $arg === '-h') {
+            $result['help'] = true;
+            continue;
+        }
+        $matched = false;
+        foreach (['moodle-dir' => 'moodle_dir', 'spec' => 'spec'] as $option => $key) {
+            if (strpos($arg, '--' . $option . '=') === 0) {
+                $result[$key] = substr($arg, strlen($option) + 3);
+                $matched = true;
+            } else if ($arg === '--' . $option) {
+                if (!isset($args[$i + 1])) {
+                    throw new InvalidArgumentException('--' . $option . ' needs a value');
+                }
+                $result[$key] = (string) $args[++$i];
+                $matched = true;
+            }
+        }
+        if (!$matched) {
+            throw new InvalidArgumentException('Unknown argument: ' . $arg);
+        }
+    }
+    if (!$result['help']) {
+        foreach (['moodle_dir' => '--moodle-dir', 'spec' => '--spec'] as $key => $option) {
+            if ($result[$key] === '') {
+                throw new InvalidArgumentException($option . ' is required');
+            }
+        }
+    }
+    return $result;
+}
+
+/**
+ * The usage text.
+ *
+ * @return string
+ */
+function lmsops_usage(): string {
+    return "Make a Moodle site match an lmsops.moodle setup spec (web service, functions, token user,\n"
+        . "least-privilege role, token). Run on the Moodle host as the web server's user.\n\n"
+        . "Usage: php lmsops_configure.php --moodle-dir=/var/www/moodle --spec=/tmp/spec.json [--check]\n\n"
+        . "  --moodle-dir  directory holding Moodle's config.php\n"
+        . "  --spec        JSON spec file\n"
+        . "  --check       change nothing, report what would change\n\n"
+        . "Prints one JSON line on stdout: {\"changed\", \"changes\", \"service_id\", \"user_id\", \"token\"};\n"
+        . "on failure {\"failed\": true, \"msg\"} and a non-zero exit code.\n";
+}
+
+/**
+ * The path of config.php in a Moodle directory (the same before and after the 5.1 public/ split).
+ *
+ * @param string $moodledir
+ * @return string
+ * @throws InvalidArgumentException when there is no config.php
+ */
+function lmsops_config_path(string $moodledir): string {
+    $path = rtrim($moodledir, '/') . '/config.php';
+    if (!is_file($path)) {
+        throw new InvalidArgumentException('No config.php in ' . $moodledir);
+    }
+    return $path;
+}
+
+/**
+ * Checks a decoded spec and fills in the defaults.
+ *
+ * @param mixed $spec decoded JSON
+ * @return array the normalised spec
+ * @throws InvalidArgumentException listing every problem found
+ */
+function lmsops_normalise_spec($spec): array {
+    $errors = [];
+    $isname = function($value): bool {
+        return is_string($value) && preg_match('/^[a-z0-9_\-]+$/', $value) === 1;
+    };
+    $isstrings = function($value, string $pattern): bool {
+        if (!is_array($value) || ($value !== [] && array_keys($value) !== range(0, count($value) - 1))) {
+            return false;
+        }
+        foreach ($value as $item) {
+            if (!is_string($item) || preg_match($pattern, $item) !== 1) {
+                return false;
+            }
+        }
+        return true;
+    };
+
+    if (!is_array($spec)) {
+        throw new InvalidArgumentException('The spec must be a JSON object');
+    }
+    $result = [];
+
+    $service = $spec['service'] ?? null;
+    if (!is_array($service)) {
+        $errors[] = 'service: an object is required';
+    } else {
+        if (!$isname($service['shortname'] ?? null)) {
+            $errors[] = 'service.shortname: lowercase letters, digits, _ and - only';
+        }
+        if (!is_string($service['name'] ?? null) || trim($service['name']) === '') {
+            $errors[] = 'service.name: a non-empty string is required';
+        }
+        $functions = $service['functions'] ?? [];
+        if (!$isstrings($functions, '/^[a-z][a-z0-9_]*$/')) {
+            $errors[] = 'service.functions: a list of web-service function names is required';
+            $functions = [];
+        }
+        $restricted = $service['restricted_users'] ?? true;
+        if (!is_bool($restricted)) {
+            $errors[] = 'service.restricted_users: true or false';
+        }
+        $result['service'] = [
+            'shortname' => $service['shortname'] ?? '',
+            'name' => is_string($service['name'] ?? null) ? trim($service['name']) : '',
+            'functions' => array_values(array_unique($functions)),
+            'restricted_users' => (bool) $restricted,
+        ];
+    }
+
+    $user = $spec['token_user'] ?? null;
+    if ($user === null) {
+        $result['token_user'] = null;
+    } else if (!is_array($user)) {
+        $errors[] = 'token_user: an object or null (null = the site administrator)';
+    } else {
+        if (!is_string($user['username'] ?? null) || preg_match('/^[a-z0-9_.@\-]+$/', $user['username']) !== 1) {
+            $errors[] = 'token_user.username: a lowercase Moodle username is required';
+        }
+        $create = $user['create'] ?? false;
+        if (!is_bool($create)) {
+            $errors[] = 'token_user.create: true or false';
+        }
+        foreach (['firstname', 'lastname', 'email'] as $field) {
+            $value = $user[$field] ?? '';
+            if (!is_string($value) || ($create === true && trim($value) === '')) {
+                $errors[] = 'token_user.' . $field . ': a non-empty string is required to create the user';
+            }
+        }
+        $result['token_user'] = [
+            'username' => $user['username'] ?? '',
+            'create' => $create === true,
+            'firstname' => is_string($user['firstname'] ?? null) ? trim($user['firstname']) : '',
+            'lastname' => is_string($user['lastname'] ?? null) ? trim($user['lastname']) : '',
+            'email' => is_string($user['email'] ?? null) ? trim($user['email']) : '',
+        ];
+    }
+
+    $role = $spec['role'] ?? null;
+    if ($role === null) {
+        $result['role'] = null;
+    } else if (!is_array($role)) {
+        $errors[] = 'role: an object or null';
+    } else {
+        if (!$isname($role['shortname'] ?? null)) {
+            $errors[] = 'role.shortname: lowercase letters, digits, _ and - only';
+        }
+        $name = $role['name'] ?? ($role['shortname'] ?? '');
+        if (!is_string($name) || trim($name) === '') {
+            $errors[] = 'role.name: a non-empty string';
+            $name = '';
+        }
+        $capabilities = $role['capabilities'] ?? [];
+        if (!$isstrings($capabilities, '#^[a-z0-9_]+/[a-z0-9_]+:[a-z0-9_]+$#')) {
+            $errors[] = 'role.capabilities: a list of capability names (moodle/user:create...) is required';
+            $capabilities = [];
+        }
+        $result['role'] = [
+            'shortname' => $role['shortname'] ?? '',
+            'name' => trim((string) $name),
+            'capabilities' => array_values(array_unique($capabilities)),
+        ];
+    }
+
+    $token = $spec['token'] ?? [];
+    if (!is_array($token)) {
+        $errors[] = 'token: an object';
+        $token = [];
+    }
+    $reuse = $token['reuse'] ?? true;
+    if (!is_bool($reuse)) {
+        $errors[] = 'token.reuse: true or false';
+    }
+    $tokenname = $token['name'] ?? 'lmsops';
+    if (!is_string($tokenname)) {
+        $errors[] = 'token.name: a string';
+        $tokenname = 'lmsops';
+    }
+    $result['token'] = ['reuse' => $reuse !== false, 'name' => $tokenname];
+
+    if ($errors) {
+        throw new InvalidArgumentException('Invalid spec: ' . implode('; ', $errors));
+    }
+    return $result;
+}
+
+/**
+ * Reads and checks the spec file.
+ *
+ * @param string $path
+ * @return array the normalised spec
+ * @throws InvalidArgumentException
+ */
+function lmsops_read_spec(string $path): array {
+    if (!is_file($path) || !is_readable($path)) {
+        throw new InvalidArgumentException('Cannot read the spec file ' . $path);
+    }
+    $spec = json_decode((string) file_get_contents($path), true);
+    if (json_last_error() !== JSON_ERROR_NONE) {
+        throw new InvalidArgumentException('The spec file is not valid JSON: ' . json_last_error_msg());
+    }
+    return lmsops_normalise_spec($spec);
+}
+
+/**
+ * What to do to a service's function list.
+ *
+ * @param string[] $current functions the service has
+ * @param string[] $wanted functions it must have, exactly
+ * @return array ['add' => string[], 'remove' => string[]], each sorted
+ */
+function lmsops_plan_functions(array $current, array $wanted): array {
+    $current = array_values(array_unique(array_map('strval', $current)));
+    $wanted = array_values(array_unique(array_map('strval', $wanted)));
+    $add = array_values(array_diff($wanted, $current));
+    $remove = array_values(array_diff($current, $wanted));
+    sort($add);
+    sort($remove);
+    return ['add' => $add, 'remove' => $remove];
+}
+
+/**
+ * What to do to a role's capabilities at system context so that exactly the wanted ones are allowed.
+ *
+ * @param array $current capability => permission (Moodle's CAP_ALLOW is 1; prevent/prohibit are negative)
+ * @param string[] $wanted capabilities to allow
+ * @return array ['allow' => string[] (missing or not "allow"), 'remove' => string[] (not wanted)], each sorted
+ */
+function lmsops_plan_capabilities(array $current, array $wanted): array {
+    $wanted = array_values(array_unique(array_map('strval', $wanted)));
+    $allow = [];
+    foreach ($wanted as $capability) {
+        if (!array_key_exists($capability, $current) || (int) $current[$capability] !== 1) {
+            $allow[] = $capability;
+        }
+    }
+    $remove = array_values(array_diff(array_map('strval', array_keys($current)), $wanted));
+    sort($allow);
+    sort($remove);
+    return ['allow' => $allow, 'remove' => $remove];
+}
+
+/**
+ * What to do to the external service.
+ *
+ * @param array|null $current the service record (name, enabled, restrictedusers, component), null when missing
+ * @param array $wanted normalised spec['service']
+ * @return array ['create' => bool, 'update' => [field => value], 'error' => string|null]
+ */
+function lmsops_plan_service(?array $current, array $wanted): array {
+    $fields = [
+        'name' => $wanted['name'],
+        'enabled' => 1,
+        'restrictedusers' => $wanted['restricted_users'] ? 1 : 0,
+    ];
+    if ($current === null) {
+        return ['create' => true, 'update' => $fields, 'error' => null];
+    }
+    if (!empty($current['component'])) {
+        return ['create' => false, 'update' => [], 'error' => 'The service ' . $wanted['shortname']
+            . ' is built into ' . $current['component'] . ' and cannot be managed; choose another shortname'];
+    }
+    $update = [];
+    foreach ($fields as $field => $value) {
+        $have = $current[$field] ?? null;
+        if (is_int($value) ? (int) $have !== $value : (string) $have !== $value) {
+            $update[$field] = $value;
+        }
+    }
+    return ['create' => false, 'update' => $update, 'error' => null];
+}
+
+/**
+ * What to do to a role's assignable context levels so that it can be assigned at system level.
+ *
+ * @param int[] $current context levels of the role
+ * @param int $needed the level required (CONTEXT_SYSTEM = 10)
+ * @return int[]|null the new list, or null when nothing changes
+ */
+function lmsops_plan_contextlevels(array $current, int $needed): ?array {
+    $current = array_values(array_unique(array_map('intval', $current)));
+    if (in_array($needed, $current, true)) {
+        return null;
+    }
+    $current[] = $needed;
+    sort($current);
+    return $current;
+}
+
+/**
+ * What to do about the user's authorisation for a restricted service.
+ *
+ * @param array|null $current the external_services_users row (validuntil, iprestriction), null when missing
+ * @param int $now
+ * @return string 'add' (not authorised), 'renew' (authorisation expired: clear validuntil) or 'none'
+ */
+function lmsops_plan_authorisation(?array $current, int $now): string {
+    if ($current === null) {
+        return 'add';
+    }
+    $validuntil = (int) ($current['validuntil'] ?? 0);
+    if ($validuntil !== 0 && $validuntil < $now) {
+        return 'renew';
+    }
+    return 'none';
+}
+
+/**
+ * Picks a token to reuse among the user's permanent tokens for the service.
+ *
+ * A token is reusable when it has not expired, is not IP-restricted and is not tied to a session.
+ * A token named $name is preferred; otherwise the oldest reusable one, so that repeated runs
+ * return the same token.
+ *
+ * @param array[] $tokens rows of external_tokens (token, validuntil, iprestriction, sid, timecreated, id, name)
+ * @param int $now
+ * @param string $name the wanted token name
+ * @return array|null the chosen row, null when none is reusable
+ */
+function lmsops_pick_token(array $tokens, int $now, string $name): ?array {
+    $usable = [];
+    foreach ($tokens as $token) {
+        $token = (array) $token;
+        $validuntil = (int) ($token['validuntil'] ?? 0);
+        if (($validuntil !== 0 && $validuntil <= $now) || !empty($token['iprestriction']) || !empty($token['sid'])
+                || empty($token['token'])) {
+            continue;
+        }
+        $usable[] = $token;
+    }
+    if (!$usable) {
+        return null;
+    }
+    usort($usable, function(array $a, array $b) use ($name): int {
+        $namea = ($name !== '' && ($a['name'] ?? null) === $name) ? 0 : 1;
+        $nameb = ($name !== '' && ($b['name'] ?? null) === $name) ? 0 : 1;
+        return [$namea, (int) ($a['timecreated'] ?? 0), (int) ($a['id'] ?? 0)]
+            <=> [$nameb, (int) ($b['timecreated'] ?? 0), (int) ($b['id'] ?? 0)];
+    });
+    return $usable[0];
+}
+
+/**
+ * Items of $wanted that are not in $known (unknown functions or capabilities), sorted.
+ *
+ * @param string[] $wanted
+ * @param string[] $known
+ * @return string[]
+ */
+function lmsops_unknown(array $wanted, array $known): array {
+    $unknown = array_values(array_diff(array_map('strval', $wanted), array_map('strval', $known)));
+    sort($unknown);
+    return $unknown;
+}
+
+/**
+ * The success result.
+ *
+ * @param string[] $changes what was (or, in check mode, would be) changed
+ * @param int|null $serviceid
+ * @param int|null $userid
+ * @param string|null $token
+ * @return array
+ */
+function lmsops_result(array $changes, ?int $serviceid, ?int $userid, ?string $token): array {
+    return [
+        'changed' => count($changes) > 0,
+        'changes' => array_values($changes),
+        'service_id' => $serviceid,
+        'user_id' => $userid,
+        'token' => $token,
+    ];
+}
+
+/**
+ * The failure result.
+ *
+ * @param string $message
+ * @return array
+ */
+function lmsops_failure(string $message): array {
+    return ['failed' => true, 'changed' => false, 'changes' => [], 'msg' => $message];
+}
+
+/**
+ * A readable description of an exception, with Moodle's debuginfo when there is one.
+ *
+ * @param Throwable $e
+ * @return string
+ */
+function lmsops_describe_exception(Throwable $e): string {
+    if ($e instanceof lmsops_configure_error) {
+        return $e->getMessage();
+    }
+    $message = get_class($e) . ': ' . $e->getMessage();
+    if (isset($e->errorcode) && is_string($e->errorcode) && $e->errorcode !== '') {
+        $message .= ' [' . $e->errorcode . ']';
+    }
+    if (isset($e->debuginfo) && is_string($e->debuginfo) && trim($e->debuginfo) !== '') {
+        $message .= ' (' . trim($e->debuginfo) . ')';
+    }
+    return $message;
+}
+
+/**
+ * One JSON line.
+ *
+ * @param array $data
+ * @return string
+ */
+function lmsops_json_line(array $data): string {
+    return json_encode($data, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE) . "\n";
+}

@@ -1,0 +1,52 @@
+<?php
+// This file is part of Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+/**
+ * Web-service functions of local_lmsops.
+ *
+ * All three are read-only. No service is created: add the functions to the
+ * service your token belongs to (the lmsops.moodle setup role does it).
+ *
+ * @package    local_lmsops
+ * @copyright  2026 lmsops.moodle contributors
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+defined('MOODLE_INTERNAL') || die();
+
+$functions = [
+    'local_lmsops_get_roles' => [
+        'classname' => 'local_lmsops\external\get_roles',
+        'methodname' => 'execute',
+        'description' => 'List the site roles with their id, shortname, name, archetype and assignable context levels.',
+        'type' => 'read',
+        'capabilities' => 'moodle/role:review',
+    ],
+    'local_lmsops_get_role_assignments' => [
+        'classname' => 'local_lmsops\external\get_role_assignments',
+        'methodname' => 'execute',
+        'description' => 'List the role assignments made in the given contexts, optionally only for some users or roles.',
+        'type' => 'read',
+        'capabilities' => 'moodle/role:review',
+    ],
+    'local_lmsops_get_user_enrolments' => [
+        'classname' => 'local_lmsops\external\get_user_enrolments',
+        'methodname' => 'execute',
+        'description' => 'List the enrolments of a course (all methods) with status, timestart, timeend and the course roles.',
+        'type' => 'read',
+        'capabilities' => 'moodle/course:enrolreview',
+    ],
+];

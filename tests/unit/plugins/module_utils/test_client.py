@@ -1,0 +1,290 @@
+# Copyright: (c) 2026, lmsops.moodle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The REST client against a real HTTP server on 127.0.0.1 (no mocked requests)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import (
+    MoodleClient, MoodleError, encode_params, html_to_text)
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import MoodleAPI
+
+TOKEN = 'f00dfacecafe0123456789abcdef0123'
+
+
+def json_answer(payload, status=200):
+    return status, 'application/json', json.dumps(payload)
+
+
+def client_for(server, **kwargs):
+    kwargs.setdefault('backoff', 0.01)
+    return MoodleClient(server.url, TOKEN, **kwargs)
+
+
+def moodle_exception(errorcode, message, debuginfo=None, exception='moodle_exception'):
+    payload = {'exception': exception, 'errorcode': errorcode, 'message': message}
+    if debuginfo is not None:
+        payload['debuginfo'] = debuginfo
+    return json_answer(payload)
+
+
+def assert_no_secret(error, *secrets):
+    texts = [str(error), error.message or '', error.hint or '', error.debuginfo or '', json.dumps(error.as_dict())]
+    for secret in (TOKEN,) + secrets:
+        for text in texts:
+            assert secret not in text
+
+
+# -- encoding ---------------------------------------------------------------------------
+
+def test_encode_nested_lists_dicts_and_booleans():
+    fields = encode_params({'users': [{'username': 'a', 'suspended': True, 'customfields': [{'type': 'x', 'value': 1}]},
+                                      {'username': 'b', 'suspended': False, 'city': None}],
+                            'field': 'username'})
+    assert fields == [('users[0][username]', 'a'), ('users[0][suspended]', '1'),
+                      ('users[0][customfields][0][type]', 'x'), ('users[0][customfields][0][value]', '1'),
+                      ('users[1][username]', 'b'), ('users[1][suspended]', '0'), ('field', 'username')]
+
+
+def test_encode_omits_empty_lists_and_none():
+    assert encode_params({'userids': [], 'options': [], 'courseid': 2, 'x': None}) == [('courseid', '2')]
+
+
+def test_request_carries_format_function_and_token_by_post(server):
+    server.respond = lambda r: json_answer([{'id': 3, 'username': 'alice'}])
+    answer = client_for(server).call('core_user_get_users_by_field', {'field': 'username', 'values': ['alice']})
+    assert answer == [{'id': 3, 'username': 'alice'}]
+    request = server.requests[0]
+    assert request.path == '/webservice/rest/server.php'
+    assert request.fields[:3] == [('wstoken', TOKEN), ('wsfunction', 'core_user_get_users_by_field'),
+                                  ('moodlewsrestformat', 'json')]
+    assert request.params['values[0]'] == 'alice'
+
+
+def test_url_with_endpoint_or_trailing_slash_is_normalised(server):
+    server.respond = lambda r: json_answer({})
+    MoodleClient(server.url + '/webservice/rest/server.php', TOKEN).call('core_webservice_get_site_info')
+    MoodleClient(server.url + '/', TOKEN).call('core_webservice_get_site_info')
+    assert [r.path for r in server.requests] == ['/webservice/rest/server.php'] * 2
+
+
+def test_null_answer_is_none(server):
+    server.respond = lambda r: json_answer(None)
+    assert client_for(server).call('core_user_delete_users', {'userids': [5]}, write=True) is None
+
+
+# -- errors -------------------------------------------------------------------------------
+
+def test_403_empty_body_names_both_admin_paths(server):
+    server.respond = lambda r: (403, 'text/html', '')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_webservice_get_site_info')
+    error = caught.value
+    assert error.kind == 'webservices_disabled' and error.status == 403
+    assert 'Site administration > Advanced features > Enable web services' in str(error)
+    assert 'Manage protocols' in str(error) and 'REST' in str(error)
+    assert_no_secret(error)
+
+
+def test_invalidtoken(server):
+    server.respond = lambda r: moodle_exception('invalidtoken', 'Invalid token - token not found')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_webservice_get_site_info')
+    assert caught.value.kind == 'invalid_token'
+    assert 'Manage tokens' in str(caught.value)
+    assert_no_secret(caught.value)
+
+
+def test_accessexception_names_the_function_and_the_fix(server):
+    server.respond = lambda r: moodle_exception('accessexception', 'Access control exception')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_user_create_users', {'users': [{'username': 'x'}]}, write=True)
+    text = str(caught.value)
+    assert caught.value.kind == 'access'
+    assert 'core_user_create_users' in text and 'External services' in text and 'Functions' in text
+
+
+def test_nopermissions_keeps_the_capability(server):
+    server.respond = lambda r: moodle_exception(
+        'nopermissions', 'Sorry, but you do not currently have permissions to do that (Create users).',
+        debuginfo='moodle/user:create')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_user_create_users', {'users': [{'username': 'x'}]}, write=True)
+    assert caught.value.kind == 'permission'
+    assert 'moodle/user:create' in str(caught.value) and 'Create users' in str(caught.value)
+
+
+def test_invalidparameter_with_and_without_debuginfo(server):
+    server.respond = lambda r: moodle_exception('invalidparameter', 'Invalid parameter value detected',
+                                                debuginfo='Username already exists: alice')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_user_create_users', {'users': [{'username': 'alice'}]}, write=True)
+    assert caught.value.kind == 'invalid_parameter'
+    assert 'Username already exists: alice' in str(caught.value)
+    server.respond = lambda r: moodle_exception('invalidparameter', 'Invalid parameter value detected')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_user_create_users', {'users': [{'username': 'alice'}]}, write=True)
+    assert 'Debugging' in str(caught.value)
+
+
+def test_password_policy_html_becomes_text(server):
+    html = ('<div>Passwords must be at least 8 characters long.</div>'
+            '<div>Passwords must have at least 1 digit(s).</div>')
+    server.respond = lambda r: moodle_exception(html, 'error/' + html)
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_user_create_users', {'users': [{'username': 'e', 'password': 'abc'}]}, write=True)
+    text = str(caught.value)
+    assert '<div>' not in text and '<' not in text
+    assert 'Passwords must be at least 8 characters long. Passwords must have at least 1 digit(s).' in text
+    assert html_to_text(html) == 'Passwords must be at least 8 characters long. Passwords must have at least 1 digit(s).'
+
+
+def test_html_instead_of_json(server):
+    server.respond = lambda r: (200, 'text/html', '<html><head><title>Log in to the site</title></head><body>x</body></html>')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_webservice_get_site_info')
+    assert caught.value.kind == 'not_moodle'
+    assert 'Log in to the site' in str(caught.value) and 'site root' in str(caught.value)
+
+
+def test_wrong_path_404_says_to_check_url(server):
+    server.respond = lambda r: (404, 'text/html', '<html><title>Not found</title></html>')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_webservice_get_site_info')
+    assert caught.value.status == 404 and 'Check url' in str(caught.value)
+
+
+def test_maintenance_page_503_is_retried_then_explained(server):
+    server.respond = lambda r: (503, 'text/html', '<html><title>Site maintenance</title></html>')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server, retries=2).call('core_webservice_get_site_info')
+    assert len(server.requests) == 3
+    assert 'maintenance' in str(caught.value)
+
+
+def test_tls_error_is_classified(server):
+    client = MoodleClient(server.url.replace('http://', 'https://'), TOKEN, retries=0)
+    with pytest.raises(MoodleError) as caught:
+        client.call('core_webservice_get_site_info')
+    assert caught.value.kind == 'tls'
+    assert 'ca_path' in str(caught.value)
+    assert_no_secret(caught.value)
+
+
+def test_timeout_of_a_write_is_outcome_unknown_and_not_resent(server):
+    server.delay = 0.5
+    server.respond = lambda r: json_answer(None)
+    client = client_for(server, timeout=0.1, retries=3)
+    with pytest.raises(MoodleError) as caught:
+        client.call('core_user_delete_users', {'userids': [7]}, write=True)
+    assert caught.value.kind == 'timeout' and caught.value.outcome_unknown
+    assert len(server.requests) == 1
+
+
+def test_connection_refused_names_the_site():
+    client = MoodleClient('http://127.0.0.1:9', TOKEN, retries=1, backoff=0.01)
+    with pytest.raises(MoodleError) as caught:
+        client.call('core_webservice_get_site_info')
+    assert caught.value.kind == 'connection' and '127.0.0.1:9' in str(caught.value)
+    assert not caught.value.outcome_unknown
+
+
+def test_secrets_are_masked_even_when_the_server_echoes_them(server):
+    password = 'Hunter#2secret'
+    server.respond = lambda r: moodle_exception('invalidparameter', 'Invalid parameter value detected',
+                                                debuginfo='bad value %s for token %s' % (password, TOKEN))
+    client = client_for(server)
+    client.add_secret(password)
+    with pytest.raises(MoodleError) as caught:
+        client.call('core_user_create_users', {'users': [{'username': 'x', 'password': password}]}, write=True)
+    assert_no_secret(caught.value, password)
+    assert '********' in str(caught.value)
+
+
+def test_debug_log_never_carries_the_token(server):
+    lines = []
+    server.respond = lambda r: json_answer({})
+    MoodleClient(server.url, TOKEN, log=lines.append).call('core_webservice_get_site_info')
+    assert lines and all(TOKEN not in line for line in lines)
+
+
+# -- retries ------------------------------------------------------------------------------
+
+def test_reads_are_retried_on_5xx_and_dropped_connections(server):
+    answers = [None, (502, 'text/html', 'bad gateway'), json_answer([{'id': 1}])]
+    server.respond = lambda r: answers[len(server.requests) - 1]
+    assert client_for(server, retries=3).call('core_user_get_users_by_field',
+                                              {'field': 'id', 'values': [1]}) == [{'id': 1}]
+    assert len(server.requests) == 3
+
+
+def test_writes_are_never_resent(server):
+    server.respond = lambda r: (500, 'text/html', '<html><title>Error</title></html>')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server, retries=3).call('core_user_create_users', {'users': [{'username': 'a'}]}, write=True)
+    assert len(server.requests) == 1
+    assert caught.value.outcome_unknown
+    server.requests[:] = []
+    server.respond = lambda r: None
+    with pytest.raises(MoodleError) as caught:
+        client_for(server, retries=3).call('core_user_delete_users', {'userids': [4]}, write=True)
+    assert len(server.requests) == 1 and caught.value.outcome_unknown
+
+
+# -- batching under max_input_vars --------------------------------------------------------------
+
+def test_3000_items_never_reach_max_input_vars_and_all_arrive(server):
+    server.respond = lambda r: json_answer([{'username': v} for k, v in r.fields if k.endswith('[username]')])
+    users = [{'username': 'u%04d' % n, 'firstname': 'F', 'lastname': 'L', 'email': 'u%d@example.org' % n,
+              'password': 'Secret#123'} for n in range(3000)]
+    created = MoodleAPI(client_for(server, max_input_vars=1000)).create_users(users)
+    assert [u['username'] for u in created] == [u['username'] for u in users]
+    assert all(len(r.fields) < 1000 for r in server.requests)
+    assert len(server.requests) == 16  # 199 users of 5 fields (+3) per request: the fewest that fit
+    sent = [v for r in server.requests for k, v in r.fields if k.endswith('[username]')]
+    assert sent == [u['username'] for u in users]
+
+
+def test_flat_values_are_chunked_too(server):
+    server.respond = lambda r: json_answer([])
+    MoodleAPI(client_for(server, max_input_vars=100)).get_users_by_field('username', ['u%d' % n for n in range(1000)])
+    assert all(len(r.fields) < 100 for r in server.requests)
+    assert sum(1 for r in server.requests for k, dummy in r.fields if k.startswith('values[')) == 1000
+
+
+def test_truncated_create_is_detected(server):
+    def truncating(request):   # behaves like PHP with max_input_vars=20: the tail is silently gone
+        kept = request.fields[:20]
+        return json_answer([{'id': n, 'username': v} for n, (k, v) in enumerate(kept) if k.endswith('[username]')])
+    server.respond = truncating
+    users = [{'username': 'u%d' % n, 'firstname': 'F', 'lastname': 'L', 'email': 'u%d@x.org' % n} for n in range(10)]
+    with pytest.raises(MoodleError) as caught:
+        MoodleAPI(client_for(server, max_input_vars=1000)).create_users(users)
+    assert caught.value.kind == 'incomplete_answer'
+    assert 'u9' in str(caught.value) and 'max_input_vars' in str(caught.value)
+
+
+def test_an_item_too_large_is_never_sent(server):
+    with pytest.raises(MoodleError) as caught:
+        client_for(server, max_input_vars=10).call_batched(
+            'core_user_create_users', 'users', [{'username': 'a', 'firstname': 'b', 'lastname': 'c', 'email': 'd',
+                                                 'city': 'e', 'country': 'GB', 'lang': 'en'}], write=True)
+    assert caught.value.kind == 'too_large'
+    assert server.requests == []
+
+
+def test_a_failed_chunk_reports_the_chunks_already_done(server):
+    def fail_second(request):
+        if len(server.requests) == 2:
+            return moodle_exception('invalidparameter', 'Invalid parameter value detected')
+        return json_answer(None)
+    server.respond = fail_second
+    with pytest.raises(MoodleError) as caught:
+        client_for(server, max_input_vars=10).call_batched('core_user_delete_users', 'userids', list(range(20)),
+                                                           write=True)
+    assert len(caught.value.done) == 1 and caught.value.done[0][0] == list(range(6))
+    assert caught.value.failed_chunk == list(range(6, 12))
