@@ -32,6 +32,8 @@ stage: venv
 	rm -rf $(STAGE) && mkdir -p $(STAGE)
 	tar --exclude=./.venv --exclude='./.venv-*' --exclude=./.build --exclude=./.git --exclude='__pycache__' \
 	    --exclude=./tests/output -cf - . | tar -xf - -C $(STAGE)
+	# ansible-test lists files with git; the copy lives in an ignored folder, so give it its own index.
+	cd $(STAGE) && git init -q && git add -A
 
 # Build the tarball users get, and install it where ansible-playbook finds it.
 build: venv
@@ -46,7 +48,7 @@ sanity: stage
 	@pipver=$$(grep -o "pip='[0-9.]*'" $(VENV)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | head -1 | cut -d"'" -f2 | tr . _); \
 	if [ -f $(SHARED_TOOLS)/ansible-test-get-pip.py ] && [ -n "$$pipver" ]; then \
 	  mkdir -p ~/.ansible/test/cache && cp $(SHARED_TOOLS)/ansible-test-get-pip.py ~/.ansible/test/cache/get_pip_$$pipver.py; fi
-	cd $(STAGE) && ansible-test sanity --python $(ANSIBLE_PYTHON) --requirements --color no
+	cd $(STAGE) && ansible-test sanity --python $(ANSIBLE_PYTHON) --requirements --color no --junit
 
 units: stage
 	cd $(STAGE) && ansible-test units --python $(ANSIBLE_PYTHON) --requirements --color no

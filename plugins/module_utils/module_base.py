@@ -208,8 +208,8 @@ class MoodleModule:
         failed = [c for c in changes if c.failed]
         if failed:
             self._emit_warnings()
-            self.module.fail_json(msg='%d %s(s) failed: %s' % (len(failed), self.resource,
-                                                              '; '.join('%s: %s' % (c.label, c.failed) for c in failed)),
+            reasons = '; '.join('%s: %s' % (c.label, c.failed) for c in failed)
+            self.module.fail_json(msg='%d %s(s) failed: %s' % (len(failed), self.resource, reasons),
                                   **self.results(changes))
         self._emit_warnings()
         self.module.exit_json(**self.results(changes))

@@ -26,7 +26,7 @@ extends_documentation_fragment:
   - lmsops.moodle.connection
   - lmsops.moodle.attributes
 author:
-  - lmsops.moodle contributors
+  - lmsops.moodle contributors (@lmsops)
 options:
   username:
     description:
@@ -278,7 +278,7 @@ summary:
 
 import re
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.client import MASK, MoodleError
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import MASK
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
 
 # The text fields compared as they are (after trimming) and sent under the same name.
@@ -520,8 +520,8 @@ class MoodleUserModule(MoodleModule):
                 change.id = user['id'] if user else None
             else:
                 now = user_fields(user) if user else {}
-                applied = user is not None and not compare(now, dict((k, v) for k, v in change.after.items()
-                                                                      if k != 'password'))[1]
+                wanted = dict((k, v) for k, v in change.after.items() if k != 'password')
+                applied = user is not None and not compare(now, wanted)[1]
             if not applied:
                 change.failed = 'not applied'
                 change.action = 'failed'
