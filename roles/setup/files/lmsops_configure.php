@@ -387,7 +387,7 @@ function lmsops_ensure_token(webservice $ws, ?int $serviceid, ?int $userid, arra
         return null;
     }
     $service = $ws->get_external_service_by_id($serviceid, MUST_EXIST);
-    // The $name argument exists from Moodle 4.3; Moodle 4.2 ignores the extra argument.
+    // Releases whose generate_token() has no $name parameter simply ignore the extra argument.
     return \core_external\util::generate_token(EXTERNAL_TOKEN_PERMANENT, $service, $userid, $syscontext, 0, '',
         $wanted['name']);
 }
