@@ -30,7 +30,7 @@ venv: $(BIN)/.installed
 # A copy of the collection at ansible_collections/lmsops/moodle, where ansible-test must run.
 stage: venv
 	rm -rf $(STAGE) && mkdir -p $(STAGE)
-	tar --exclude=./.venv --exclude='./.venv-*' --exclude=./.build --exclude=./.git --exclude='__pycache__' \
+	tar --exclude=./.venv --exclude='./.venv-*' --exclude='./.build*' --exclude=./.git --exclude='__pycache__' \
 	    --exclude=./tests/output -cf - . | tar -xf - -C $(STAGE)
 	# ansible-test lists files with git; the copy lives in an ignored folder, so give it its own index.
 	cd $(STAGE) && git init -q && git add -A
