@@ -284,4 +284,4 @@ def mask(fields):
     """Copy of a compared-fields dict with secrets hidden."""
     if fields is None:
         return None
-    return dict((k, MASK if k == 'password' and v is not None else v) for k, v in fields.items())
+    return dict((k, v if k != 'password' or v is None or str(v).startswith(MASK) else MASK) for k, v in fields.items())
