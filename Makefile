@@ -4,25 +4,35 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The pinned set installed into $(VENV); the version matrix points VENV and REQUIREMENTS elsewhere.
+REQUIREMENTS ?= tests/requirements.txt
 ANSIBLE_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 BUILD := .build
 STAGE := $(BUILD)/ansible_collections/lmsops/moodle
+# What the staged copy holds: the collection's own top-level entries, nothing a tool left behind.
+STAGE_CONTENT := galaxy.yml meta plugins roles tests docs changelogs README.md CONTRIBUTING.md LICENSE COPYING \
+                 requirements.txt bindep.txt hacking bench Makefile .ansible-lint .ci
 INSTALLED := $(BUILD)/collections
 SHARED_TOOLS ?= ../shared/tools
 export ANSIBLE_COLLECTIONS_PATH := $(abspath $(INSTALLED))
 export ANSIBLE_FORCE_COLOR ?= 0
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv stage build install sanity units conformance integration test demo bench clean
+.PHONY: help venv stage build install sanity units conformance integration test demo bench clean \
+        docs docs-site lint ee test-oldest changelog-release
 
 help:
 	@echo "make demo         provision users against the emulator (or MOODLE_URL/MOODLE_TOKEN), twice"
 	@echo "make test         sanity + units (client, modules, emulator conformance) + integration"
 	@echo "make sanity|units|conformance|integration|bench|build|clean"
+	@echo "make docs         module and role reference + guides as HTML in docs/build/html (checked for broken references)"
+	@echo "make lint         ansible-lint (production profile) on the role, the examples and the integration playbooks"
+	@echo "make ee           check the execution-environment files with ansible-builder (introspect + create)"
+	@echo "make test-oldest  units and integration on ansible-core $(OLDEST_CORE) (part of make test)"
 
-$(BIN)/.installed: tests/requirements.txt
+$(BIN)/.installed: $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS)
 	touch $@
 
 venv: $(BIN)/.installed
@@ -30,8 +40,8 @@ venv: $(BIN)/.installed
 # A copy of the collection at ansible_collections/lmsops/moodle, where ansible-test must run.
 stage: venv
 	rm -rf $(STAGE) && mkdir -p $(STAGE)
-	tar --exclude=./.venv --exclude='./.venv-*' --exclude='./.build*' --exclude=./.git --exclude='__pycache__' \
-	    --exclude=./tests/output -cf - . | tar -xf - -C $(STAGE)
+	tar --exclude='__pycache__' --exclude=./tests/output --exclude='./docs/build' \
+	    -cf - $(addprefix ./,$(wildcard $(STAGE_CONTENT))) | tar -xf - -C $(STAGE)
 	# ansible-test lists files with git; the copy lives in an ignored folder, so give it its own index.
 	cd $(STAGE) && git init -q && git add -A
 
@@ -61,14 +71,83 @@ integration: stage build
 	$(BIN)/python hacking/with_emulator.py --config $(STAGE)/tests/integration/integration_config.yml -- \
 	  bash -c 'cd $(STAGE) && ansible-test integration --python $(ANSIBLE_PYTHON) --color no'
 
-test: sanity units integration
+# The version matrix: sanity, units and integration on the newest ansible-core ($(VENV)), then
+# units and integration on the oldest supported one; then the docs, lint and EE checks.
+test: sanity units integration test-oldest docs lint ee
 	@$(BIN)/python hacking/summary.py $(STAGE)
 
 demo: build
 	$(BIN)/python hacking/with_emulator.py -- $(BIN)/python hacking/demo.py
 
 bench: build
-	$(BIN)/python hacking/with_emulator.py --seed bench -- $(BIN)/python bench/run.py
+	$(BIN)/python hacking/with_emulator.py --seed bench/seed.yaml -- $(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(BUILD) $(VENV) tests/output
+	rm -rf $(BUILD) $(VENV) tests/output $(DOCS_OUT)
+
+# --- The Ansible ecosystem: version matrix, docs site, lint, execution environment ------------------
+# Each tool set lives in its own virtualenv from its own pinned file, so $(VENV)'s set never moves.
+OLDEST_CORE ?= 2.16
+OLDEST_VENV ?= .venv-$(OLDEST_CORE)
+OLDEST_BUILD := $(BUILD)/core-$(OLDEST_CORE)
+DOCS_VENV ?= .venv-docs
+LINT_VENV ?= .venv-lint
+DOCS_RST := $(BUILD)/docs-rst
+DOCS_OUT ?= docs/build
+EE_DIR := $(BUILD)/ee
+COLLECTION := $(INSTALLED)/ansible_collections/lmsops/moodle
+
+$(DOCS_VENV)/bin/.installed: tests/requirements-docs.txt
+	$(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-docs.txt
+	touch $@
+
+$(LINT_VENV)/bin/.installed: tests/requirements-lint.txt
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-lint.txt
+	touch $@
+
+# Units and integration again on the oldest supported ansible-core, in its own venv and build folder.
+test-oldest:
+	@echo "=== ansible-core $(OLDEST_CORE): units and integration"
+	$(MAKE) --no-print-directory units integration VENV=$(OLDEST_VENV) \
+	  REQUIREMENTS=tests/requirements-$(OLDEST_CORE).txt BUILD=$(OLDEST_BUILD)
+	@set -o pipefail; $(BIN)/python hacking/summary.py $(OLDEST_BUILD)/ansible_collections/lmsops/moodle \
+	  | grep -v -e '^sanity:' -e '^make test:' | sed 's/^/ansible-core $(OLDEST_CORE) /'
+
+# The documentation site: the reference generated by antsibull-docs from the installed collection
+# (every module, filter and role), the guides in docs/*.md, built offline by Sphinx. Broken
+# references fail: antsibull-docs lints the plugin docs, Sphinx runs nitpicky with -W.
+docs: build $(DOCS_VENV)/bin/.installed
+	rm -rf $(DOCS_RST) $(DOCS_OUT) && mkdir -p $(BUILD) $(DOCS_OUT) && mkdir -m 700 $(DOCS_RST)
+	echo '*' > $(DOCS_OUT)/.gitignore
+	PATH=$(abspath $(DOCS_VENV))/bin:$$PATH antsibull-docs lint-collection-docs --plugin-docs \
+	  --validate-collection-refs all $(COLLECTION)
+	PATH=$(abspath $(DOCS_VENV))/bin:$$PATH antsibull-docs collection --use-current --fail-on-error \
+	  --no-add-antsibull-docs-version --dest-dir $(DOCS_RST) lmsops.moodle
+	$(DOCS_VENV)/bin/python docs/antsibull/assemble.py . $(DOCS_RST)
+	$(DOCS_VENV)/bin/sphinx-build -b html -c docs/antsibull -W --keep-going -n -q -j 2 $(DOCS_RST) $(DOCS_OUT)/html
+	@echo "docs: $(DOCS_OUT)/html/index.html"
+
+# ansible-lint, production profile, offline (.ansible-lint), against the installed collection.
+lint: build $(LINT_VENV)/bin/.installed
+	$(LINT_VENV)/bin/ansible-lint --nocolor roles/ docs/examples/ $(wildcard tests/integration/targets/*/)
+
+# The execution-environment files: ansible-builder must find requests through the installed
+# collection's meta/execution-environment.yml, and `create` must accept the definition that
+# docs/execution-environment.md gives users (no container is built).
+ee: build $(LINT_VENV)/bin/.installed
+	rm -rf $(EE_DIR) && mkdir -p $(EE_DIR)
+	$(LINT_VENV)/bin/ansible-builder introspect $(INSTALLED) | tee $(EE_DIR)/introspect.txt
+	grep -q 'requests.*from collection lmsops.moodle' $(EE_DIR)/introspect.txt || { echo 'ee: requests not found through meta/execution-environment.yml'; exit 1; }
+	$(LINT_VENV)/bin/python docs/antsibull/ee_example.py docs/execution-environment.md $(EE_DIR)
+	cp $(BUILD)/dist/lmsops-moodle-*.tar.gz $(EE_DIR)/
+	cd $(EE_DIR) && $(abspath $(LINT_VENV))/bin/ansible-builder create --file execution-environment.yml \
+	  --context context --output-filename Containerfile
+	test -s $(EE_DIR)/context/Containerfile && ls $(EE_DIR)/context/_build
+	@echo "ee: the definition validates; build context in $(EE_DIR)/context"
+
+# Release notes: turn changelogs/fragments into changelogs/changelog.yaml and CHANGELOG.rst for the
+# version in galaxy.yml. The fragments are consumed (keep_fragments: false): run it once, at release.
+changelog-release: venv
+	$(BIN)/antsibull-changelog release --version $$(sed -n 's/^version: *//p' galaxy.yml)

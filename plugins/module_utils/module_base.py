@@ -103,6 +103,7 @@ class MoodleModule:
         self.client = client_from_params(self.module)
         self.api = MoodleAPI(self.client)
         self._warnings = {}
+        self.input_errors = []
 
     # -- argument spec ----------------------------------------------------------------
     @classmethod
@@ -140,19 +141,31 @@ class MoodleModule:
         """Return a list of problems with one item (strings); empty when valid."""
         return []
 
+    def input_error(self, label, problem):
+        """Record a problem with an item; the run fails before any write, listing them all."""
+        self.input_errors.append('%s: %s' % (label, problem))
+
     def validate(self, items):
-        errors, seen = [], {}
+        """Check every item without reading the site; return the items that passed."""
+        valid, seen = [], {}
         for label, item in items:
-            for problem in self.validate_item(item):
-                errors.append('%s: %s' % (label, problem))
+            problems = self.validate_item(item)
+            for problem in problems:
+                self.input_error(label, problem)
             key = self.item_key(item)
             if key in seen:
-                errors.append('%s: same %s as %s; give each once' % (label, self.resource, seen[key]))
+                self.input_error(label, 'same %s as %s; give each once' % (self.resource, seen[key]))
             else:
                 seen[key] = label
-        if errors:
+                if not problems:
+                    valid.append((label, item))
+        return valid
+
+    def fail_on_input_errors(self):
+        if self.input_errors:
+            errors = self.input_errors
             self.module.fail_json(msg='%d problem(s) in the input; nothing was changed: %s' % (len(errors), '; '.join(errors)),
-                                  errors=errors)
+                                  errors=errors, changed=False)
 
     # -- steps the modules implement ------------------------------------------------------
     def plan(self, items):
@@ -193,13 +206,16 @@ class MoodleModule:
 
     # -- the run -----------------------------------------------------------------------
     def run(self):
-        items = self.items()
-        self.validate(items)
+        self.input_errors = []
+        items = self.validate(self.items())
         try:
             self.api.require(self.required_functions)
+            # Items with problems found so far are left out of the plan, whose own checks
+            # (against what the site holds) add to the same list: one failure names them all.
             changes = self.plan(items)
         except MoodleError as error:
             fail_with_error(self.module, error, changed=False)
+        self.fail_on_input_errors()
         if not self.module.check_mode and any(c.changed for c in changes):
             try:
                 self.apply(changes)

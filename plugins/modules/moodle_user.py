@@ -408,19 +408,20 @@ class MoodleUserModule(MoodleModule):
         current = dict((u['username'], u) for u in
                        self.api.get_users_by_field('username', [item['username'] for dummy, item in items]))
         own_id = self.api.site_info().get('userid')
-        changes, errors = [], []
+        changes = []
         for label, item in items:
             user = current.get(item['username'])
             change = Change(item, label, item['username'], obj_id=user['id'] if user else None)
             if item['state'] == 'absent':
                 if user:
                     if user['id'] == own_id:
-                        errors.append('%s: this is the token\'s own user; Moodle refuses to delete it' % label)
+                        self.input_error(label, 'this is the token\'s own user; Moodle refuses to delete it')
                     change.action = 'deleted'
                     change.before = dict(username=user['username'], email=user.get('email'),
                                          firstname=user.get('firstname'), lastname=user.get('lastname'))
             elif user is None:
-                errors.extend('%s: %s' % (label, p) for p in self._creation_problems(item))
+                for problem in self._creation_problems(item):
+                    self.input_error(label, problem)
                 change.action = 'created'
                 change.before = {}
                 change.after = wanted_fields(item)
@@ -434,9 +435,6 @@ class MoodleUserModule(MoodleModule):
                 if change.after:
                     change.action = 'updated'
             changes.append(change)
-        if errors:
-            self.module.fail_json(msg='%d problem(s) in the input; nothing was changed: %s' % (len(errors), '; '.join(errors)),
-                                  errors=errors, changed=False)
         return changes
 
     @staticmethod
@@ -458,6 +456,8 @@ class MoodleUserModule(MoodleModule):
         creates = [c for c in changes if c.action == 'created']
         if creates:
             self.bisect_write([(c, self._create_payload(c.item)) for c in creates], self._create, self._existing)
+            for change in creates:
+                change.id = change.id or self._created_ids.get(change.key)
             suspend = [c for c in creates if c.action == 'created' and c.item.get('suspended')]
             if suspend:
                 self._update([(c, {'id': c.id, 'suspended': True}) for c in suspend])
@@ -526,14 +526,9 @@ class MoodleUserModule(MoodleModule):
                 change.failed = 'not applied'
                 change.action = 'failed'
 
-    def run(self):
+    def __init__(self):
+        super(MoodleUserModule, self).__init__()
         self._created_ids = {}
-        super(MoodleUserModule, self).run()
-
-    def result_entry(self, change):
-        if change.id is None and change.key in self._created_ids:
-            change.id = self._created_ids[change.key]
-        return super(MoodleUserModule, self).result_entry(change)
 
 
 def main():
