@@ -458,9 +458,25 @@ class MoodleUserModule(MoodleModule):
             self.bisect_write([(c, self._create_payload(c.item)) for c in creates], self._create, self._existing)
             for change in creates:
                 change.id = change.id or self._created_ids.get(change.key)
+            self._explain_rejected_emails([c for c in creates if c.action == 'failed'])
             suspend = [c for c in creates if c.action == 'created' and c.item.get('suspended')]
             if suspend:
                 self._update([(c, {'id': c.id, 'suspended': True}) for c in suspend])
+
+    def _explain_rejected_emails(self, rejected):
+        """With debugging off Moodle does not say why it rejected a user: name an e-mail address in use."""
+        # The look-up is an exact match: ask for the address as written and in lowercase.
+        emails = [e for c in rejected if c.item.get('email') for e in (c.item['email'], c.item['email'].lower())]
+        if not emails:
+            return
+        owners = {}
+        for user in self.api.get_users_by_field('email', emails):
+            owners.setdefault((user.get('email') or '').lower(), user['username'])
+        for change in rejected:
+            owner = owners.get((change.item.get('email') or '').lower())
+            if owner:
+                change.failed += ('; the e-mail address %s is already used by user %r (Moodle refuses duplicate e-mail '
+                                  'addresses unless allowaccountssameemail is on)' % (change.item['email'], owner))
 
     def _create(self, payloads):
         created = dict((u['username'], u['id']) for u in self.api.create_users(payloads))
