@@ -1,0 +1,813 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lmsops.moodle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: moodle_enrolment
+short_description: Enrol users in Moodle courses, change their role, status and dates, and unenrol them, in bulk
+version_added: 1.0.0
+description:
+  - Makes Moodle's manual enrolments match what you describe, through Moodle's REST web services.
+  - Resolves every course and user first (batched reads) and reads each course's enrolments once, compares, then
+    enrols, re-enrols or unenrols only what differs, in batched calls kept under the site's C(max_input_vars). A second
+    run with the same input makes no write call and reports C(changed=false).
+  - Single form (top-level options, one enrolment) or bulk form (O(enrolments), a list of the same options). An
+    enrolment is identified by its (course, user) pair.
+  - Every item is checked before anything is written (unknown course or user, unknown role, a role that cannot be
+    assigned in a course, bad dates, contradicting options); a bad item fails the run, naming it, and nothing is
+    written.
+  - Moodle enrols all-or-nothing per request. When it rejects a batch, the module re-reads the courses, sends the
+    remaining enrolments again in halves until each rejected one is isolated, and fails naming each with Moodle's
+    reason; the results say which enrolments were made.
+  - "Moodle B(adds) a role given on an existing enrolment: the user keeps the roles they had (this module never
+    removes a role). Such an enrolment is reported as V(updated) with V(role) in RV(enrolment.changed_fields)."
+  - "Re-enrolling an enrolled user (which is how Moodle changes a role, the suspension or the dates) makes Moodle
+    overwrite the enrolment's start date, end date and status with what is sent, and with 0, 0 and active when they
+    are not sent. The module therefore always sends all three. With the companion plugin it reads the current values
+    and sends them again for the ones you did not set. Without the plugin, core Moodle cannot read the dates: a
+    re-enrolment is then only made when you give both O(timestart) and O(timeend) (V(0) for none), otherwise the run
+    fails before any write and says so. See the notes."
+extends_documentation_fragment:
+  - lmsops.moodle.connection
+  - lmsops.moodle.attributes
+author:
+  - lmsops.moodle contributors (@lmsops)
+options:
+  course:
+    description:
+      - The course, by its shortname, idnumber or id (see O(course_field)).
+      - Required in the single form.
+    type: raw
+  course_field:
+    description: Which course field O(course) holds.
+    type: str
+    choices: [shortname, idnumber, id]
+    default: shortname
+  user:
+    description:
+      - The user, by username, e-mail address, idnumber or id (see O(user_field)).
+      - Required in the single form; mutually exclusive with O(enrolments).
+    type: raw
+  user_field:
+    description:
+      - Which user field O(user) holds. E-mail addresses are compared case-insensitively; an address or idnumber
+        that more than one user has fails the item.
+    type: str
+    choices: [username, email, idnumber, id]
+    default: username
+  role:
+    description:
+      - The role's shortname, for example V(student), V(teacher), V(editingteacher), V(manager).
+      - When neither O(role) nor O(role_id) is given, a new enrolment gets V(student), and the roles of an existing
+        enrolment are left as they are.
+      - When given and the user is enrolled without this role, the role is B(added) (Moodle keeps the other roles).
+      - Shortnames resolve to ids from the companion plugin when present, otherwise from Moodle's standard roles
+        cross-checked against every role the course shows; a contradiction fails before any write.
+      - Mutually exclusive with O(role_id).
+    type: str
+  role_id:
+    description:
+      - The role's id, for a custom role or a site whose role ids differ from the standard ones.
+      - Mutually exclusive with O(role).
+    type: int
+  suspended:
+    description:
+      - Whether the enrolment is suspended (the user stays enrolled but cannot enter the course).
+      - When not given, a new enrolment is active and an existing one keeps its status.
+    type: bool
+  timestart:
+    description:
+      - When the enrolment starts, as epoch seconds, an ISO 8601 date (V(2026-09-01), midnight UTC) or an ISO 8601
+        date and time with its zone (V(2026-09-01T08:00:00+02:00)). V(0) means no start date.
+      - A date and time without a zone is refused.
+      - Results show dates as ISO 8601 in UTC.
+      - When not given, a new enrolment has no start date. For an existing one see the notes.
+    type: raw
+  timeend:
+    description:
+      - When the enrolment ends, in the same forms as O(timestart). V(0) means no end date.
+      - Must be after O(timestart) when both are set.
+    type: raw
+  state:
+    description:
+      - V(present) enrols the user (or changes the enrolment); V(absent) removes the user's manual enrolment.
+      - Unenrolling a user who is not enrolled is not an error and reports C(changed=false).
+      - Removing a user's last enrolment in a course also removes their roles in it (Moodle does this).
+    type: str
+    choices: [present, absent]
+    default: present
+  enrolments:
+    description:
+      - Bulk form, a list of enrolments with the options above (O(course) and O(user) required in each).
+      - Mutually exclusive with O(user).
+    type: list
+    elements: dict
+    suboptions:
+      course:
+        description: See O(course).
+        type: raw
+        required: true
+      course_field:
+        description: See O(course_field).
+        type: str
+        choices: [shortname, idnumber, id]
+        default: shortname
+      user:
+        description: See O(user).
+        type: raw
+        required: true
+      user_field:
+        description: See O(user_field).
+        type: str
+        choices: [username, email, idnumber, id]
+        default: username
+      role:
+        description: See O(role).
+        type: str
+      role_id:
+        description: See O(role_id).
+        type: int
+      suspended:
+        description: See O(suspended).
+        type: bool
+      timestart:
+        description: See O(timestart).
+        type: raw
+      timeend:
+        description: See O(timeend).
+        type: raw
+      state:
+        description: See O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+notes:
+  - Needs these functions in the token's service - core_webservice_get_site_info, core_user_get_users_by_field,
+    core_course_get_courses_by_field, core_enrol_get_enrolled_users, enrol_manual_enrol_users,
+    enrol_manual_unenrol_users. The course needs an enabled manual enrolment instance.
+  - Optional, the companion plugin local_lmsops (shipped with the collection, installed by the
+    P(lmsops.moodle.setup#role) role) - when the service also offers local_lmsops_get_roles,
+    local_lmsops_get_role_assignments and local_lmsops_get_user_enrolments, the module reads each enrolment's
+    method, status, start and end dates exactly, and the site's real role list.
+  - "Without the plugin, what is verified: whether the user is enrolled in the course (by any enrolment method), the
+    user's roles in the course, and whether the enrolment is active now. What is not: the dates (core Moodle has no
+    function that returns them) and whether a not-active enrolment is suspended or outside its dates. Dates given for
+    an existing enrolment are then left as they are and a warning says they could not be verified; they are sent
+    when the enrolment is created or re-enrolled."
+  - "Without the plugin, a change that needs a re-enrolment of an existing enrolment (adding a role, suspending or
+    reactivating it) is only made when both O(timestart) and O(timeend) are given (V(0) for none), because the
+    re-enrolment overwrites the dates Moodle cannot show; otherwise the run fails before any write, naming the
+    enrolments. It also needs to know the status to send - O(suspended), or an enrolment that is active now."
+  - Only manual enrolments are managed. With the plugin, enrolments by other methods (self, cohort, guest...) are
+    ignored - a user enrolled only by another method gets a manual enrolment for O(state=present), and is reported
+    with a warning for O(state=absent). Without the plugin, an enrolment by any method counts as present.
+  - A role cannot be removed from an enrolment with this module; use M(lmsops.moodle.moodle_role_assignment).
+seealso:
+  - module: lmsops.moodle.moodle_user
+  - module: lmsops.moodle.moodle_role_assignment
+  - module: lmsops.moodle.moodle_site_info
+'''
+
+EXAMPLES = r'''
+- name: Enrol alice as a student in PHYS101
+  lmsops.moodle.moodle_enrolment:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    course: PHYS101
+    user: alice
+
+- name: Enrol bob as a teacher for the autumn term (dates as ISO date, ISO date and time, or epoch seconds)
+  lmsops.moodle.moodle_enrolment:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    course: PHYS101
+    user: bob@example.org
+    user_field: email
+    role: editingteacher
+    timestart: "2026-09-01"
+    timeend: "2027-01-31T23:59:59Z"
+
+- name: Suspend alice's enrolment, keeping it without dates (needed without the companion plugin)
+  lmsops.moodle.moodle_enrolment:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    course: PHYS101
+    user: alice
+    suspended: true
+    timestart: 0
+    timeend: 0
+
+- name: Enrol several users in several courses in one task
+  lmsops.moodle.moodle_enrolment:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    max_input_vars: 5000
+    enrolments: "{{ enrolments_yaml | from_yaml }}"
+  vars:
+    enrolments_yaml: |
+      {% for course in ['PHYS101', 'CHEM201'] %}
+      {% for student in ['s1001', 's1002', 's1003'] %}
+      - {course: {{ course }}, user: {{ student }}}
+      {% endfor %}
+      {% endfor %}
+      - {course: PHYS101, user: bob, role: editingteacher}
+
+- name: Unenrol mallory (no error if not enrolled)
+  lmsops.moodle.moodle_enrolment:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    course: 2
+    course_field: id
+    user: mallory
+    state: absent
+'''
+
+RETURN = r'''
+enrolment:
+  description: The enrolment, in the single form.
+  returned: when O(user) is given
+  type: dict
+  contains:
+    course:
+      description: The course as given in O(course).
+      type: raw
+      sample: PHYS101
+    user:
+      description: The user as given in O(user).
+      type: raw
+      sample: alice
+    courseid:
+      description: Moodle's course id.
+      type: int
+      sample: 2
+    userid:
+      description: Moodle's user id.
+      type: int
+      sample: 3
+    role:
+      description:
+        - The role's shortname - the role given, or the role sent when the module enrols or re-enrols (V(student) for
+          a new enrolment given no role). Null for O(state=absent), and for an existing enrolment left as it is when
+          the item gives no role.
+      type: str
+      sample: student
+    action:
+      description:
+        - What was done (or, in check mode, what would be done) - V(enrolled), V(updated) (a role added, the
+          suspension or the dates changed), V(unenrolled), V(unchanged), or V(failed).
+      type: str
+      sample: enrolled
+    changed_fields:
+      description:
+        - The compared fields that changed - V(role) (a role was added), V(suspended), V(timestart), V(timeend).
+      type: list
+      elements: str
+      sample: [role]
+    suspended:
+      description:
+        - Whether the enrolment is suspended after the run, when known (sent by this run, or read through the
+          companion plugin). Not returned when not known.
+      type: bool
+      returned: when known
+      sample: false
+    timestart:
+      description:
+        - The enrolment's start, ISO 8601 in UTC, or null for none, when known (sent by this run, or read through the
+          companion plugin). Not returned when not known.
+      type: str
+      returned: when known
+      sample: "2026-09-01T00:00:00Z"
+    timeend:
+      description: The enrolment's end, like RV(enrolment.timestart).
+      type: str
+      returned: when known
+      sample: "2027-01-31T23:59:59Z"
+    warnings:
+      description: What could not be verified for this enrolment.
+      type: list
+      elements: str
+      returned: when there is something to say
+    failed:
+      description: Why this enrolment failed, in Moodle's words.
+      type: str
+      returned: when the enrolment failed
+enrolments:
+  description: Every enrolment of the bulk form, in the order given, each as described for RV(enrolment).
+  returned: when O(enrolments) is given
+  type: list
+  elements: dict
+  sample:
+    - {course: PHYS101, user: alice, courseid: 2, userid: 3, role: student, action: enrolled,
+       changed_fields: [role, suspended], suspended: false, timestart: null, timeend: null}
+    - {course: PHYS101, user: bob, courseid: 2, userid: 4, role: editingteacher, action: updated,
+       changed_fields: [role], suspended: false, timestart: "2026-09-01T00:00:00Z", timeend: null}
+summary:
+  description: How many enrolments got each action.
+  returned: always
+  type: dict
+  sample: {enrolled: 998, unchanged: 2}
+diff:
+  description: In diff mode, per changed enrolment, the compared fields before and after.
+  returned: when diff mode is on and something changes
+  type: list
+  elements: dict
+  sample:
+    - before_header: enrolment alice in PHYS101
+      after_header: enrolment alice in PHYS101
+      before: {role: [student]}
+      after: {role: [editingteacher, student]}
+'''
+
+import time
+
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import REQUIRED_FUNCTIONS
+from ansible_collections.lmsops.moodle.plugins.module_utils.dates import DateError, format_date, parse_date
+from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
+from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
+    RoleCatalogue, resolve_courses, resolve_users)
+
+DEFAULT_ROLE = 'student'
+PLUGIN = 'the companion plugin local_lmsops'
+
+DATES_UNVERIFIED = (
+    'timestart/timeend could not be verified: core Moodle web services cannot read enrolment dates, so the dates of '
+    'these existing enrolments were left as they are (dates are sent only when an enrolment is created or re-enrolled); '
+    '%s makes this exact' % PLUGIN)
+STATUS_UNVERIFIED = (
+    'the suspension could not be verified: core Moodle only tells an active enrolment from a not-active one, and an '
+    'enrolment outside its start/end dates is not active either; %s makes this exact' % PLUGIN)
+OTHER_METHODS = 'the user is still enrolled through enrolment methods this module does not manage (%s)'
+
+
+def text_value(value):
+    """A course or user value as text (YAML may give 42 for an id)."""
+    return str(value).strip()
+
+
+def describe(item):
+    return '%s in %s' % tuple('?' if item.get(name) is None else item[name] for name in ('user', 'course'))
+
+
+def wanted_dates(item):
+    """(timestart, timeend) as epoch seconds or None when not given; raises DateError."""
+    dates = []
+    for name in ('timestart', 'timeend'):
+        if item.get(name) is None:
+            dates.append(None)
+            continue
+        try:
+            dates.append(parse_date(item[name]))
+        except DateError as error:
+            raise DateError('%s: %s' % (name, error))
+    return tuple(dates)
+
+
+def in_window(timestart, timeend, now):
+    """Whether an enrolment with these dates is within them at ``now`` (Moodle's definition of active)."""
+    return (timestart or 0) < now and (not timeend or timeend > now)
+
+
+def role_names(roles):
+    return sorted(roles.values())
+
+
+def plan_enrolment(wanted, current, now):
+    """Compare one wanted enrolment with what the site has; pure, so it can be tested without a site.
+
+    ``wanted``: state, roleid, role (shortname), role_given, suspended (None when not given), timestart and timeend
+    (epoch seconds, None when not given).
+    ``current``: None when the user has no enrolment, else enrolled (bool), roles ({id: shortname}), exact (read
+    through the plugin), and either status/timestart/timeend (exact) or active (bool; None when not read).
+
+    Returns a dict: action, before, after (compared fields only), send (the enrol_manual_enrol_users item without
+    userid/courseid, or None), known (suspended/timestart/timeend known after the run), warnings (texts) and problem
+    (why it cannot be done safely, or None).
+    """
+    result = dict(action='unchanged', before=None, after=None, send=None, known={}, warnings=[], problem=None)
+    enrolled = bool(current and current.get('enrolled'))
+    others = (current or {}).get('others') or []
+    if wanted['state'] == 'absent':
+        if enrolled:
+            result['action'] = 'unenrolled'
+            result['before'] = {'role': role_names(current['roles'])}
+        elif others:
+            result['warnings'].append(OTHER_METHODS % ', '.join(others))
+        return result
+
+    timestart, timeend, suspended = wanted['timestart'], wanted['timeend'], wanted['suspended']
+    if not enrolled:
+        send = dict(roleid=wanted['roleid'], timestart=timestart or 0, timeend=timeend or 0, suspend=bool(suspended))
+        after = {'role': [wanted['role']], 'suspended': send['suspend']}
+        for name in ('timestart', 'timeend'):
+            if send[name]:
+                after[name] = format_date(send[name])
+        result.update(action='enrolled', before={}, after=after, send=send, known=known_after(send))
+        return result
+
+    roles = current['roles']
+    before, after = {}, {}
+    if current.get('exact'):
+        is_suspended = current['status'] == 1
+        if suspended is not None and suspended != is_suspended:
+            before['suspended'], after['suspended'] = is_suspended, suspended
+        for name, value in (('timestart', timestart), ('timeend', timeend)):
+            if value is not None and value != current[name]:
+                before[name], after[name] = format_date(current[name]), format_date(value)
+        send = dict(roleid=wanted['roleid'],
+                    timestart=current['timestart'] if timestart is None else timestart,
+                    timeend=current['timeend'] if timeend is None else timeend,
+                    suspend=is_suspended if suspended is None else suspended)
+        known = known_after(send)
+        if wanted['role_given'] and wanted['roleid'] not in roles or after:
+            _role_change(result, wanted, roles, before, after)
+            result.update(action='updated', before=before, after=after, send=send, known=known)
+        else:
+            result['known'] = known
+        return result
+
+    # Core Moodle only: presence, roles, and whether the enrolment is active now.
+    active = current.get('active')
+    dates_given = timestart is not None and timeend is not None
+    reasons = []
+    if wanted['role_given'] and wanted['roleid'] not in roles:
+        reasons.append('adding role %s' % wanted['role'])
+    if suspended is not None:
+        if active is None:
+            result['problem'] = 'internal error: the enrolment status was not read'
+            return result
+        if active and suspended:
+            before['suspended'], after['suspended'] = False, True
+            reasons.append('suspending the enrolment')
+        elif not active and not suspended:
+            if dates_given and not in_window(timestart, timeend, now):
+                # Not active is what these dates mean: whether it is also suspended cannot be told.
+                result['warnings'].append(STATUS_UNVERIFIED)
+            else:
+                before['suspended'], after['suspended'] = True, False
+                reasons.append('reactivating the enrolment (it is not active now: suspended, or outside its '
+                               'dates, core Moodle cannot tell which)')
+        elif not active and suspended and not (dates_given and in_window(timestart, timeend, now)):
+            result['warnings'].append(STATUS_UNVERIFIED)
+    if not reasons:
+        if timestart is not None or timeend is not None:
+            result['warnings'].append(DATES_UNVERIFIED)
+        return result
+
+    # A re-enrolment: Moodle overwrites timestart, timeend and status with what is sent.
+    if not dates_given:
+        result['problem'] = (
+            '%s needs a re-enrolment, and Moodle then overwrites the enrolment\'s start and end dates with the ones '
+            'sent (none when not sent); core Moodle cannot read the current dates, so give both timestart and timeend '
+            '(0 for none), or install %s so that the current dates are read and kept' % (' and '.join(reasons), PLUGIN))
+        return result
+    if suspended is None:
+        if active is None or not active:
+            result['problem'] = (
+                '%s needs a re-enrolment, which overwrites the enrolment\'s status, and the enrolment is not active now '
+                '(suspended, or outside its dates: core Moodle cannot tell which); give suspended: true or false, or '
+                'install %s' % (' and '.join(reasons), PLUGIN))
+            return result
+        suspended = False
+    send = dict(roleid=wanted['roleid'], timestart=timestart, timeend=timeend, suspend=suspended)
+    _role_change(result, wanted, roles, before, after)
+    result.update(action='updated', before=before, after=after, send=send, known=known_after(send))
+    return result
+
+
+def _role_change(result, wanted, roles, before, after):
+    """A re-enrolment sends a role: when the user does not have it yet, Moodle adds it."""
+    if wanted['roleid'] not in roles:
+        before['role'] = role_names(roles)
+        after['role'] = sorted(role_names(roles) + [wanted['role']])
+
+
+def known_after(send):
+    return dict(suspended=bool(send['suspend']), timestart=format_date(send['timestart']),
+                timeend=format_date(send['timeend']))
+
+
+def in_place(change, current, now):
+    """After a write: is this change's wanted state what the site has now?"""
+    enrolled = bool(current and current.get('enrolled'))
+    if change.action == 'unenrolled':
+        return not enrolled
+    send = change.data['send']
+    if not enrolled or send['roleid'] not in current['roles']:
+        return False
+    if current.get('exact'):
+        return (current['status'] == (1 if send['suspend'] else 0) and current['timestart'] == send['timestart']
+                and current['timeend'] == send['timeend'])
+    active = current.get('active')
+    if active is None:
+        return True
+    if send['suspend']:
+        return not active
+    return active or not in_window(send['timestart'], send['timeend'], now)
+
+
+class MoodleEnrolmentModule(MoodleModule):
+    resource = 'enrolment'
+    list_option = 'enrolments'
+    identity = 'user'
+    required_functions = tuple(REQUIRED_FUNCTIONS['moodle_enrolment'])
+    item_options = dict(
+        course=dict(type='raw', required=True),
+        course_field=dict(type='str', default='shortname', choices=['shortname', 'idnumber', 'id']),
+        user=dict(type='raw', required=True),
+        user_field=dict(type='str', default='username', choices=['username', 'email', 'idnumber', 'id']),
+        role=dict(type='str'),
+        role_id=dict(type='int'),
+        suspended=dict(type='bool'),
+        timestart=dict(type='raw'),
+        timeend=dict(type='raw'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    )
+    item_mutually_exclusive = [('role', 'role_id')]
+
+    # -- items ----------------------------------------------------------------------------
+    def items(self):
+        items = super(MoodleEnrolmentModule, self).items()
+        if self.params[self.list_option] is None:
+            return [(describe(item), item) for dummy, item in items]
+        return [('%s[%d] (%s)' % (self.list_option, index, describe(item)), item)
+                for index, (dummy, item) in enumerate(items)]
+
+    def item_key(self, item):
+        user = text_value(item.get('user'))
+        if item.get('user_field') == 'email':
+            user = user.lower()
+        return (item.get('course_field'), text_value(item.get('course')), item.get('user_field'), user)
+
+    def validate_item(self, item):
+        problems = []
+        for name in ('course', 'user'):
+            value = item.get(name)
+            field = item.get('%s_field' % name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                problems.append('%s is required' % name)
+            elif isinstance(value, bool) or not isinstance(value, (str, int)):
+                problems.append('%s must be a %s, not %r' % (name, field, value))
+            elif field == 'id' and not (text_value(value).isdigit() and int(text_value(value)) > 0):
+                problems.append('%s %r is not an id (%s_field: id needs a positive number)' % (name, value, name))
+        if item.get('role') is not None and not item['role'].strip():
+            problems.append('role is empty')
+        if item.get('role_id') is not None and item['role_id'] <= 0:
+            problems.append('role_id %s is not a role id' % item['role_id'])
+        try:
+            timestart, timeend = wanted_dates(item)
+        except DateError as error:
+            problems.append(str(error))
+        else:
+            if timestart and timeend and timeend <= timestart:
+                problems.append('timeend (%s) is not after timestart (%s)' % (format_date(timeend), format_date(timestart)))
+        if item.get('state') == 'absent':
+            set_options = [name for name in ('role', 'role_id', 'suspended', 'timestart', 'timeend')
+                           if item.get(name) is not None]
+            if set_options:
+                problems.append('state=absent removes the enrolment; remove %s or use state=present'
+                                % ', '.join(set_options))
+        return problems
+
+    # -- reading --------------------------------------------------------------------------
+    def read_enrolments(self, course_users, status_courses=()):
+        """{(courseid, userid): current} for the given {courseid: [userid]}.
+
+        With the plugin: one read per course, exact. Without: core_enrol_get_enrolled_users per course, plus its
+        onlysuspended read for the courses in ``status_courses``. Every (role id, shortname) seen is fed to the
+        role catalogue.
+        """
+        found = {}
+        for courseid, userids in course_users.items():
+            if self.exact:
+                rows = {}
+                for row in self.api.plugin_get_user_enrolments(courseid, sorted(set(userids))):
+                    rows.setdefault(row['userid'], []).append(row)
+                for userid, user_rows in rows.items():
+                    roles = self._observed(user_rows[0].get('roles'))
+                    manual = [row for row in user_rows if row.get('enrol') == 'manual']
+                    current = dict(exact=True, enrolled=bool(manual), roles=roles,
+                                   others=sorted(set(row.get('enrol') for row in user_rows if row.get('enrol') != 'manual')))
+                    if manual:
+                        current.update(status=int(manual[0].get('status') or 0),
+                                       timestart=int(manual[0].get('timestart') or 0),
+                                       timeend=int(manual[0].get('timeend') or 0))
+                    found[(courseid, userid)] = current
+            else:
+                for user in self.api.get_enrolled_users(courseid):
+                    found[(courseid, user['id'])] = dict(exact=False, enrolled=True, active=None,
+                                                         roles=self._observed(user.get('roles')))
+        self.read_status(found, [c for c in status_courses if c in course_users])
+        return found
+
+    def read_status(self, found, courseids):
+        """Core only: mark which enrolments of these courses are active now (one onlysuspended read per course)."""
+        if self.exact:
+            return
+        for courseid in dict.fromkeys(courseids):
+            not_active = set(user['id'] for user in self.api.get_enrolled_users(courseid, onlysuspended=True))
+            for (cid, userid), current in found.items():
+                if cid == courseid:
+                    current['active'] = userid not in not_active
+
+    def _observed(self, roles):
+        result = {}
+        for role in roles or []:
+            self.catalogue.observe(role['roleid'], role['shortname'])
+            result[role['roleid']] = role['shortname']
+        return result
+
+    # -- plan ----------------------------------------------------------------------------
+    def plan(self, items):
+        self.exact = self.api.plugin_available()
+        self.catalogue = RoleCatalogue(self.api)
+        courses, users, errors = self._resolve(items)
+        if errors:
+            self._refuse(errors)
+
+        seen, course_users = {}, {}
+        for label, item in items:
+            pair = (courses[label]['id'], users[label]['id'])
+            if pair in seen:
+                errors.append('%s: same enrolment (course id %s, user id %s) as %s; give each once'
+                              % (label, pair[0], pair[1], seen[pair]))
+            seen[pair] = label
+            course_users.setdefault(pair[0], []).append(pair[1])
+
+        found = self.read_enrolments(course_users)
+        self.catalogue.check()
+
+        wanted = {}
+        for label, item in items:
+            roleid, role, problem = self._role(item)
+            if problem:
+                errors.append('%s: %s' % (label, problem))
+                continue
+            timestart, timeend = wanted_dates(item)
+            wanted[label] = dict(state=item['state'], roleid=roleid, role=role,
+                                 role_given=item.get('role') is not None or item.get('role_id') is not None,
+                                 suspended=item.get('suspended'), timestart=timestart, timeend=timeend)
+        if errors:
+            self._refuse(errors)
+
+        # Keep the roles of an existing enrolment when the item names none: a re-enrolment sends one of them.
+        status_courses = []
+        for label, item in items:
+            want = wanted[label]
+            current = found.get((courses[label]['id'], users[label]['id']))
+            if want['state'] != 'present' or not current or not current.get('enrolled'):
+                continue
+            if not want['role_given'] and current['roles'] and want['roleid'] not in current['roles']:
+                assignable = [rid for rid in sorted(current['roles'])
+                              if self.catalogue.assignable(rid, 'course') is not False]
+                if assignable:
+                    want['roleid'] = assignable[0]
+                    want['role'] = current['roles'][assignable[0]]
+            if not current.get('exact') and (want['suspended'] is not None
+                                             or want['role_given'] and want['roleid'] not in current['roles']):
+                status_courses.append(courses[label]['id'])
+        self.read_status(found, status_courses)
+
+        now = int(time.time())
+        changes = []
+        for label, item in items:
+            courseid, userid = courses[label]['id'], users[label]['id']
+            current = found.get((courseid, userid))
+            outcome = plan_enrolment(wanted[label], current, now)
+            change = Change(item, label, describe(item), action=outcome['action'], before=outcome['before'],
+                            after=outcome['after'])
+            change.data = dict(courseid=courseid, userid=userid, send=outcome['send'], known=outcome['known'])
+            if outcome['send'] is not None:
+                change.data['send'] = dict(roleid=outcome['send']['roleid'], userid=userid, courseid=courseid,
+                                           timestart=outcome['send']['timestart'], timeend=outcome['send']['timeend'],
+                                           suspend=outcome['send']['suspend'])
+            change.data['role'] = None
+            if outcome['send'] is not None:
+                change.data['role'] = self.catalogue.shortname(outcome['send']['roleid']) or wanted[label]['role']
+            elif item['state'] == 'present' and wanted[label]['role_given']:
+                change.data['role'] = wanted[label]['role']
+            if outcome['problem']:
+                errors.append('%s: %s' % (label, outcome['problem']))
+            for text in outcome['warnings']:
+                self.warn(text, label)
+                change.warnings.append(text)
+            changes.append(change)
+        if errors:
+            self._refuse(errors)
+        return changes
+
+    def _resolve(self, items):
+        """Courses and users of every item, in batched reads: ({label: course}, {label: user}, errors)."""
+        errors = dict((label, []) for label, dummy in items)
+        results = {}
+        for kind, resolver in (('course', resolve_courses), ('user', resolve_users)):
+            by_field = {}
+            for dummy, item in items:
+                by_field.setdefault(item['%s_field' % kind], []).append(text_value(item[kind]))
+            found, problems = {}, {}
+            for field, values in by_field.items():
+                field_found, field_problems = resolver(self.api, field, values)
+                for value, record in field_found.items():
+                    found[(field, value)] = record
+                for value, problem in field_problems.items():
+                    problems[(field, value)] = problem
+            resolved = {}
+            for label, item in items:
+                key = (item['%s_field' % kind], text_value(item[kind]))
+                if key in found:
+                    resolved[label] = found[key]
+                else:
+                    errors[label].append('%s: %s' % (label, problems.get(key, 'no %s %r' % (kind, item[kind]))))
+            results[kind] = resolved
+        return results['course'], results['user'], [text for label, dummy in items for text in errors[label]]
+
+    def _role(self, item):
+        """(roleid, shortname, problem) for an item's role, checked against the catalogue."""
+        if item['state'] == 'absent':
+            return None, None, None
+        if item.get('role_id') is not None:
+            roleid = item['role_id']
+            shortname = self.catalogue.shortname(roleid)
+            if shortname is None and self.catalogue.exact:
+                return None, None, 'no role with id %s on this site' % roleid
+            shortname = shortname or 'role id %s' % roleid
+        else:
+            shortname = (item.get('role') or DEFAULT_ROLE).strip()
+            roleid = self.catalogue.role_id(shortname)
+            if roleid is None:
+                known = ', '.join(sorted(self.catalogue.by_shortname))
+                return None, None, ('no role with shortname %r (%s: %s); for a custom role give role_id'
+                                    % (shortname, 'roles of this site' if self.catalogue.exact else
+                                       'standard roles, and the roles the courses show', known))
+        if self.catalogue.assignable(roleid, 'course') is False:
+            levels = sorted(self.catalogue.levels.get(roleid) or [])
+            return None, None, ('role %s cannot be assigned in a course, so it cannot be an enrolment role (it can be '
+                                'assigned %s)' % (shortname, 'at: %s' % ', '.join(levels) if levels else 'nowhere'))
+        return roleid, shortname, None
+
+    def _refuse(self, errors):
+        self.module.fail_json(msg='%d problem(s) in the input; nothing was changed: %s' % (len(errors), '; '.join(errors)),
+                              errors=errors, changed=False)
+
+    # -- writes ---------------------------------------------------------------------------
+    def apply(self, changes):
+        unenrol = [c for c in changes if c.action == 'unenrolled']
+        if unenrol:
+            self.bisect_write([(c, {'userid': c.data['userid'], 'courseid': c.data['courseid']}) for c in unenrol],
+                              self.api.unenrol_users, self._applied)
+        enrol = [c for c in changes if c.action in ('enrolled', 'updated')]
+        if enrol:
+            self.bisect_write([(c, c.data['send']) for c in enrol], self.api.enrol_users, self._applied)
+
+    def _reread(self, changes):
+        course_users, status_courses = {}, []
+        for change in changes:
+            course_users.setdefault(change.data['courseid'], []).append(change.data['userid'])
+            if change.data.get('send') is not None:
+                status_courses.append(change.data['courseid'])
+        return self.read_enrolments(course_users, status_courses)
+
+    def _applied(self, changes):
+        """The changes that are in place now (after a write Moodle rejected or answered with an error)."""
+        found = self._reread(changes)
+        now = int(time.time())
+        return set(c for c in changes if in_place(c, found.get((c.data['courseid'], c.data['userid'])), now))
+
+    def reread(self, changes):
+        pending = [c for c in changes if c.changed]
+        if not pending:
+            return
+        done = self._applied(pending)
+        for change in pending:
+            if change not in done:
+                change.failed = 'not applied'
+                change.action = 'failed'
+
+    # -- results --------------------------------------------------------------------------
+    def result_entry(self, change):
+        item = change.item
+        entry = dict(course=item['course'], user=item['user'], courseid=change.data.get('courseid'),
+                     userid=change.data.get('userid'), role=change.data.get('role'), action=change.action,
+                     changed_fields=change.changed_fields() if change.changed else [])
+        if item['state'] == 'present' and change.action != 'failed':
+            entry.update(change.data.get('known') or {})
+        if change.failed:
+            entry['failed'] = change.failed
+        if change.warnings:
+            entry['warnings'] = change.warnings
+        return entry
+
+    def diff_entry(self, change):
+        header = 'enrolment %s' % change.key
+        return dict(before_header=header, after_header=header, before=change.before or {}, after=change.after or {})
+
+
+def main():
+    MoodleEnrolmentModule().run()
+
+
+if __name__ == '__main__':
+    main()

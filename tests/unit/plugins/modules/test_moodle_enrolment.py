@@ -1,0 +1,476 @@
+# Copyright: (c) 2026, lmsops.moodle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""moodle_enrolment's comparison, planning and writes, against an in-memory site that behaves like Moodle.
+
+The fake site follows the recordings: enrol_manual_enrol_users is all-or-nothing and overwrites timestart,
+timeend and status with what is sent (0, 0, active when not sent) and adds the role; core_enrol_get_enrolled_users
+lists every enrolled user with its course roles, and with onlysuspended the ones not active now.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+
+import pytest
+
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import PLUGIN_FUNCTIONS, REQUIRED_FUNCTIONS
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
+from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import STANDARD_ASSIGNABLE, STANDARD_ROLES
+from ansible_collections.lmsops.moodle.plugins.modules.moodle_enrolment import (
+    DATES_UNVERIFIED, STATUS_UNVERIFIED, MoodleEnrolmentModule, in_window, plan_enrolment)
+
+NOW = int(time.time())
+DAY = 86400
+SEPT_1 = 1788220800
+
+
+# -- an in-memory Moodle ------------------------------------------------------------------
+class FakeSite:
+    def __init__(self, plugin=False):
+        self.plugin = plugin
+        self.courses = {2: dict(id=2, shortname='PHYS101', idnumber='phys101'),
+                        3: dict(id=3, shortname='CHEM201', idnumber='chem201'),
+                        4: dict(id=4, shortname='MATH301', idnumber='math301')}
+        self.users = {2: dict(id=2, username='admin', email='admin@example.com'),
+                      3: dict(id=3, username='alice', email='alice@example.com', idnumber='A-1'),
+                      4: dict(id=4, username='robert', email='bob@example.com'),
+                      5: dict(id=5, username='carol', email='carol@example.com')}
+        self.roles = dict((rid, name) for name, rid in STANDARD_ROLES.items())
+        self.enrolments = {}   # (courseid, userid) -> dict(status, timestart, timeend, roles, enrol)
+        self.calls = []
+        self.reject_users = set()
+
+    # site
+    def site_info(self):
+        functions = list(REQUIRED_FUNCTIONS['moodle_enrolment']) + (list(PLUGIN_FUNCTIONS) if self.plugin else [])
+        return dict(userid=2, functions=[dict(name=name) for name in functions])
+
+    def offered_functions(self):
+        return set(f['name'] for f in self.site_info()['functions'])
+
+    def plugin_available(self):
+        return self.plugin
+
+    def require(self, functions):
+        missing = [f for f in functions if f not in self.offered_functions()]
+        if missing:
+            raise MoodleError('missing %s' % missing, kind='access')
+
+    # reads
+    def get_users_by_field(self, field, values):
+        self.calls.append(('core_user_get_users_by_field', False))
+        wanted = set(str(v).lower() if field == 'email' else str(v) for v in values)
+        return [dict(u) for u in self.users.values()
+                if (str(u.get(field, '')).lower() if field == 'email' else str(u.get(field, ''))) in wanted]
+
+    def get_courses(self, field, values):
+        values = [str(v) for v in values]
+        self.calls.append(('core_course_get_courses_by_field', False))
+        return [dict(c) for c in self.courses.values() if str(c[field]) in values]
+
+    def active(self, enrolment):
+        return enrolment['status'] == 0 and in_window(enrolment['timestart'], enrolment['timeend'], int(time.time()))
+
+    def get_enrolled_users(self, courseid, onlyactive=False, onlysuspended=False):
+        self.calls.append(('core_enrol_get_enrolled_users', False))
+        users = {}
+        for (cid, uid), enrolment in self.enrolments.items():
+            if cid == courseid:
+                users.setdefault(uid, []).append(enrolment)
+        result = []
+        for uid, enrolments in sorted(users.items()):
+            active = any(self.active(e) for e in enrolments)
+            if onlysuspended and active or onlyactive and not active:
+                continue
+            roles = sorted(set(r for e in enrolments for r in e['roles']))
+            result.append(dict(id=uid, username=self.users[uid]['username'],
+                               roles=[dict(roleid=r, shortname=self.roles[r]) for r in roles]))
+        return result
+
+    def plugin_get_roles(self):
+        self.calls.append(('local_lmsops_get_roles', False))
+        return [dict(id=rid, shortname=name, contextlevels=[{'category': 'coursecat'}.get(level, level)
+                                                            for level in STANDARD_ASSIGNABLE.get(name, ('course',))])
+                for rid, name in self.roles.items()]
+
+    def plugin_get_user_enrolments(self, courseid, userids=None):
+        self.calls.append(('local_lmsops_get_user_enrolments', False))
+        rows = []
+        for (cid, uid), e in sorted(self.enrolments.items()):
+            if cid == courseid and (not userids or uid in userids):
+                rows.append(dict(userid=uid, enrolid=10 + cid, enrol=e.get('enrol', 'manual'), status=e['status'],
+                                 timestart=e['timestart'], timeend=e['timeend'],
+                                 roles=[dict(roleid=r, shortname=self.roles[r]) for r in sorted(e['roles'])]))
+        return rows
+
+    # writes
+    def enrol_users(self, enrolments):
+        self.calls.append(('enrol_manual_enrol_users', True))
+        for e in enrolments:
+            if e['userid'] in self.reject_users or e['userid'] not in self.users:
+                raise MoodleError('Invalid user', kind='moodle', errorcode='invaliduser')
+            if e['roleid'] not in (1, 3, 4, 5) and e['roleid'] not in self.roles:
+                raise MoodleError('Invalid parameter value detected', kind='invalid_parameter')
+        for e in enrolments:
+            key = (e['courseid'], e['userid'])
+            current = self.enrolments.setdefault(key, dict(roles=set(), enrol='manual'))
+            current.update(status=1 if e.get('suspend') else 0, timestart=e.get('timestart') or 0,
+                           timeend=e.get('timeend') or 0)
+            current['roles'].add(e['roleid'])
+
+    def unenrol_users(self, enrolments):
+        self.calls.append(('enrol_manual_unenrol_users', True))
+        for e in enrolments:
+            self.enrolments.pop((e['courseid'], e['userid']), None)
+
+    def writes(self):
+        return [name for name, write in self.calls if write]
+
+    def enrol(self, courseid, userid, roles=(5,), status=0, timestart=0, timeend=0, enrol='manual'):
+        self.enrolments[(courseid, userid)] = dict(roles=set(roles), status=status, timestart=timestart,
+                                                   timeend=timeend, enrol=enrol)
+
+
+class Finished(Exception):
+    def __init__(self, result, failed):
+        super(Finished, self).__init__(result.get('msg'))
+        self.result = result
+        self.failed = failed
+
+
+class FakeAnsible:
+    def __init__(self, check_mode=False, diff=False):
+        self.check_mode = check_mode
+        self._diff = diff
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def fail_json(self, **result):
+        raise Finished(result, True)
+
+    def exit_json(self, **result):
+        raise Finished(result, False)
+
+
+def item(**options):
+    base = dict((name, spec.get('default')) for name, spec in MoodleEnrolmentModule.item_options.items())
+    base.update(options)
+    return base
+
+
+def run(site, enrolments=None, check_mode=False, diff=False, **single):
+    module = MoodleEnrolmentModule.__new__(MoodleEnrolmentModule)
+    module.module = FakeAnsible(check_mode, diff)
+    params = dict((name, None) for name in MoodleEnrolmentModule.item_options)
+    params.update(course_field='shortname', user_field='username', state='present', enrolments=None)
+    if enrolments is not None:
+        params['enrolments'] = [item(**e) for e in enrolments]
+    params.update(single)
+    module.params = params
+    module.api = site
+    module.client = None
+    module._warnings = {}
+    site.calls = []
+    with pytest.raises(Finished) as finished:
+        module.run()
+    outcome = finished.value
+    outcome.result['warnings'] = module.module.warnings
+    return outcome
+
+
+def ok(site, **kwargs):
+    outcome = run(site, **kwargs)
+    assert not outcome.failed, outcome.result['msg']
+    return outcome.result
+
+
+def wanted(**options):
+    base = dict(state='present', roleid=5, role='student', role_given=False, suspended=None, timestart=None,
+                timeend=None)
+    base.update(options)
+    return base
+
+
+def core(roles=None, active=True):
+    return dict(exact=False, enrolled=True, roles=roles or {5: 'student'}, active=active)
+
+
+def exact(roles=None, status=0, timestart=0, timeend=0, others=()):
+    return dict(exact=True, enrolled=True, roles=roles or {5: 'student'}, status=status, timestart=timestart,
+                timeend=timeend, others=list(others))
+
+
+# -- plan_enrolment: the comparison ---------------------------------------------------------
+def test_new_enrolment_always_sends_dates_and_status():
+    outcome = plan_enrolment(wanted(), None, NOW)
+    assert outcome['action'] == 'enrolled'
+    assert outcome['send'] == dict(roleid=5, timestart=0, timeend=0, suspend=False)
+    assert outcome['after'] == {'role': ['student'], 'suspended': False}
+    outcome = plan_enrolment(wanted(timestart=SEPT_1, suspended=True), None, NOW)
+    assert outcome['send'] == dict(roleid=5, timestart=SEPT_1, timeend=0, suspend=True)
+    assert outcome['after']['timestart'] == '2026-09-01T00:00:00Z' and 'timeend' not in outcome['after']
+    assert outcome['known'] == dict(suspended=True, timestart='2026-09-01T00:00:00Z', timeend=None)
+
+
+def test_absent():
+    assert plan_enrolment(wanted(state='absent'), None, NOW)['action'] == 'unchanged'
+    outcome = plan_enrolment(wanted(state='absent'), core(), NOW)
+    assert outcome['action'] == 'unenrolled' and outcome['before'] == {'role': ['student']} and outcome['after'] is None
+    outcome = plan_enrolment(wanted(state='absent'), dict(exact=True, enrolled=False, roles={}, others=['self']), NOW)
+    assert outcome['action'] == 'unchanged' and 'self' in outcome['warnings'][0]
+
+
+def test_same_enrolment_is_unchanged_and_role_defaults_only_apply_to_new_enrolments():
+    assert plan_enrolment(wanted(), core(), NOW)['action'] == 'unchanged'
+    assert plan_enrolment(wanted(roleid=4, role='teacher'), core({4: 'teacher'}), NOW)['action'] == 'unchanged'
+
+
+def test_a_role_given_is_added_with_the_dates_given():
+    outcome = plan_enrolment(wanted(roleid=3, role='editingteacher', role_given=True, timestart=0, timeend=0),
+                             core(), NOW)
+    assert outcome['action'] == 'updated'
+    assert outcome['before'] == {'role': ['student']} and outcome['after'] == {'role': ['editingteacher', 'student']}
+    assert outcome['send'] == dict(roleid=3, timestart=0, timeend=0, suspend=False)
+
+
+def test_without_the_plugin_a_reenrolment_without_dates_is_refused():
+    outcome = plan_enrolment(wanted(roleid=3, role='editingteacher', role_given=True), core(), NOW)
+    assert outcome['problem'] and 'timestart and timeend' in outcome['problem'] and 'adding role' in outcome['problem']
+    assert 'local_lmsops' in outcome['problem']
+    outcome = plan_enrolment(wanted(suspended=True, timestart=SEPT_1), core(), NOW)
+    assert 'suspending' in outcome['problem']
+
+
+def test_without_the_plugin_a_reenrolment_of_a_not_active_enrolment_needs_the_status():
+    outcome = plan_enrolment(wanted(roleid=3, role='editingteacher', role_given=True, timestart=0, timeend=0),
+                             core(active=False), NOW)
+    assert 'give suspended' in outcome['problem']
+    outcome = plan_enrolment(wanted(roleid=3, role='editingteacher', role_given=True, timestart=0, timeend=0,
+                                    suspended=True), core(active=False), NOW)
+    assert outcome['problem'] is None and outcome['send']['suspend'] is True
+    assert outcome['after'] == {'role': ['editingteacher', 'student']}
+
+
+def test_without_the_plugin_suspension_compares_active_state():
+    outcome = plan_enrolment(wanted(suspended=True, timestart=0, timeend=0), core(active=True), NOW)
+    assert outcome['action'] == 'updated' and outcome['after'] == {'suspended': True}
+    assert outcome['send'] == dict(roleid=5, timestart=0, timeend=0, suspend=True)
+    outcome = plan_enrolment(wanted(suspended=False, timestart=0, timeend=0), core(active=False), NOW)
+    assert outcome['action'] == 'updated' and outcome['before'] == {'suspended': True}
+    assert plan_enrolment(wanted(suspended=False), core(active=True), NOW)['action'] == 'unchanged'
+
+
+def test_without_the_plugin_not_active_is_only_called_suspended_when_the_dates_explain_nothing():
+    outcome = plan_enrolment(wanted(suspended=True), core(active=False), NOW)
+    assert outcome['action'] == 'unchanged' and STATUS_UNVERIFIED in outcome['warnings']
+    # The dates given end in the past: not active is what they mean, the status cannot be told.
+    outcome = plan_enrolment(wanted(suspended=False, timestart=NOW - 9 * DAY, timeend=NOW - DAY), core(active=False),
+                             NOW)
+    assert outcome['action'] == 'unchanged' and STATUS_UNVERIFIED in outcome['warnings']
+    outcome = plan_enrolment(wanted(suspended=True, timestart=0, timeend=0), core(active=False), NOW)
+    assert outcome['action'] == 'unchanged' and STATUS_UNVERIFIED not in outcome['warnings']
+
+
+def test_without_the_plugin_dates_of_an_existing_enrolment_are_not_verified():
+    outcome = plan_enrolment(wanted(timeend=SEPT_1), core(), NOW)
+    assert outcome['action'] == 'unchanged' and outcome['warnings'] == [DATES_UNVERIFIED]
+    assert outcome['known'] == {}
+
+
+def test_with_the_plugin_only_timeend_changes_and_the_rest_is_sent_again():
+    outcome = plan_enrolment(wanted(timeend=SEPT_1 + 30 * DAY), exact(status=1, timestart=SEPT_1 - DAY,
+                                                                      timeend=SEPT_1), NOW)
+    assert outcome['action'] == 'updated'
+    assert outcome['before'] == {'timeend': '2026-09-01T00:00:00Z'}
+    assert outcome['after'] == {'timeend': '2026-10-01T00:00:00Z'}
+    assert outcome['send'] == dict(roleid=5, timestart=SEPT_1 - DAY, timeend=SEPT_1 + 30 * DAY, suspend=True)
+    assert outcome['warnings'] == []
+
+
+def test_with_the_plugin_everything_is_exact():
+    current = exact(status=1, timestart=SEPT_1)
+    assert plan_enrolment(wanted(suspended=True, timestart=SEPT_1, timeend=0), current, NOW)['action'] == 'unchanged'
+    outcome = plan_enrolment(wanted(suspended=False), current, NOW)
+    assert outcome['after'] == {'suspended': False} and outcome['send']['timestart'] == SEPT_1
+    outcome = plan_enrolment(wanted(roleid=4, role='teacher', role_given=True), current, NOW)
+    assert outcome['after'] == {'role': ['student', 'teacher']}
+    assert outcome['send'] == dict(roleid=4, timestart=SEPT_1, timeend=0, suspend=True)
+    assert plan_enrolment(wanted(), current, NOW)['known'] == dict(suspended=True, timestart='2026-09-01T00:00:00Z',
+                                                                   timeend=None)
+
+
+# -- validation --------------------------------------------------------------------------
+def problems(**options):
+    return MoodleEnrolmentModule.__new__(MoodleEnrolmentModule).validate_item(item(**options))
+
+
+def test_validation_names_each_problem():
+    assert problems(course='PHYS101', user='alice') == []
+    assert problems(course='PHYS101', user='alice', timestart='2026-09-01', timeend=1798761600) == []
+    assert problems(course=None, user='alice') == ['course is required']
+    assert 'positive number' in problems(course='PHYS', course_field='id', user='alice')[0]
+    assert problems(course=2, course_field='id', user='3', user_field='id') == []
+    assert 'timestart' in problems(course='P', user='a', timestart='someday')[0]
+    assert 'no zone' in problems(course='P', user='a', timeend='2026-09-01T10:00:00')[0]
+    assert 'not after timestart' in problems(course='P', user='a', timestart='2026-09-02', timeend='2026-09-01')[0]
+    assert 'state=absent' in problems(course='P', user='a', state='absent', role='teacher')[0]
+    assert 'must be a username' in problems(course='P', user=['a'])[0]
+
+
+# -- whole runs against the fake site -------------------------------------------------------------
+def test_classic_sequence_without_the_plugin():
+    site = FakeSite()
+    check = ok(site, course='PHYS101', user='alice', check_mode=True)
+    assert check['changed'] and check['enrolment']['action'] == 'enrolled' and site.writes() == []
+    done = ok(site, course='PHYS101', user='alice', diff=True)
+    assert done['enrolment'] == dict(check['enrolment'])
+    assert done['enrolment']['role'] == 'student' and done['enrolment']['userid'] == 3
+    assert done['enrolment']['courseid'] == 2 and done['diff'][0]['after'] == {'role': ['student'], 'suspended': False}
+    assert site.enrolments[(2, 3)]['roles'] == {5}
+    again = ok(site, course='PHYS101', user='alice')
+    assert not again['changed'] and site.writes() == [] and again['warnings'] == []
+    assert [name for name, dummy in site.calls].count('core_enrol_get_enrolled_users') == 1
+    gone = ok(site, course='PHYS101', user='alice', state='absent')
+    assert gone['enrolment']['action'] == 'unenrolled' and (2, 3) not in site.enrolments
+    assert ok(site, course='PHYS101', user='alice', state='absent')['enrolment']['action'] == 'unchanged'
+    assert site.writes() == []
+
+
+def test_suspend_without_dates_is_refused_before_any_write_and_with_dates_applied():
+    site = FakeSite()
+    site.enrol(2, 3, timestart=SEPT_1 - 400 * DAY)
+    refused = run(site, course='PHYS101', user='alice', suspended=True)
+    assert refused.failed and 'timestart and timeend' in refused.result['msg'] and site.writes() == []
+    check = ok(site, course='PHYS101', user='alice', suspended=True, timestart=0, timeend=0, check_mode=True)
+    done = ok(site, course='PHYS101', user='alice', suspended=True, timestart=0, timeend=0)
+    assert check['enrolment'] == done['enrolment'] and done['enrolment']['changed_fields'] == ['suspended']
+    assert site.enrolments[(2, 3)]['status'] == 1 and site.enrolments[(2, 3)]['timestart'] == 0
+    again = ok(site, course='PHYS101', user='alice', suspended=True, timestart=0, timeend=0)
+    assert not again['changed'] and site.writes() == []
+    assert any('could not be verified' in w for w in again['warnings'])
+    back = ok(site, course='PHYS101', user='alice', suspended=False, timestart=0, timeend=0)
+    assert back['enrolment']['changed_fields'] == ['suspended'] and site.enrolments[(2, 3)]['status'] == 0
+
+
+def test_role_added_is_an_update_and_the_old_role_stays():
+    site = FakeSite()
+    site.enrol(2, 4, roles=(5,))
+    done = ok(site, course='PHYS101', user='robert', role='editingteacher', timestart=0, timeend=0)
+    assert done['enrolment']['action'] == 'updated' and done['enrolment']['changed_fields'] == ['role']
+    assert site.enrolments[(2, 4)]['roles'] == {3, 5}
+    assert not ok(site, course='PHYS101', user='robert', role='student')['changed']
+
+
+def test_bad_input_fails_before_any_write_naming_items():
+    site = FakeSite()
+    outcome = run(site, enrolments=[dict(course='PHYS101', user='alice'), dict(course='NOPE', user='alice'),
+                                    dict(course='PHYS101', user='nobody'),
+                                    dict(course='CHEM201', user='alice', role='guest'),
+                                    dict(course='CHEM201', user='robert', role='wizard')])
+    assert outcome.failed and site.writes() == []
+    msg = outcome.result['msg']
+    assert "enrolments[1] (alice in NOPE): no course with shortname 'NOPE'" in msg
+    assert "enrolments[2] (nobody in PHYS101): no user with username 'nobody'" in msg
+    assert outcome.result['errors'] == [e for e in outcome.result['errors'] if 'enrolments[0]' not in e]
+    site.calls = []
+    outcome = run(site, enrolments=[dict(course='CHEM201', user='alice', role='guest'),
+                                    dict(course='CHEM201', user='robert', role='wizard'),
+                                    dict(course='chem201', course_field='idnumber', user='bob@example.com',
+                                         user_field='email')])
+    msg = outcome.result['msg']
+    assert 'role guest cannot be assigned in a course' in msg and "no role with shortname 'wizard'" in msg
+    assert 'enrolments[2]' in msg and 'same enrolment' in msg and site.writes() == []
+
+
+def test_manager_can_be_an_enrolment_role():
+    site = FakeSite()
+    assert ok(site, course='CHEM201', user='alice', role='manager')['enrolment']['action'] == 'enrolled'
+    assert site.enrolments[(3, 3)]['roles'] == {1}
+
+
+def test_role_contradiction_fails_safe():
+    site = FakeSite()
+    site.roles[5] = 'learner'
+    site.enrol(2, 4, roles=(5,))
+    outcome = run(site, course='PHYS101', user='alice')
+    assert outcome.failed and 'learner' in outcome.result['msg'] and site.writes() == []
+
+
+def test_bulk_reads_each_course_once_and_writes_in_one_call():
+    site = FakeSite()
+    for uid in range(10, 40):
+        site.users[uid] = dict(id=uid, username='u%d' % uid, email='u%d@example.org' % uid)
+    items = [dict(course=course, user='u%d' % uid) for course in ('PHYS101', 'CHEM201', 'MATH301')
+             for uid in range(10, 40)]
+    done = ok(site, enrolments=items)
+    assert done['summary'] == {'enrolled': 90} and site.writes() == ['enrol_manual_enrol_users']
+    again = ok(site, enrolments=items)
+    assert again['summary'] == {'unchanged': 90} and site.writes() == []
+    names = [name for name, dummy in site.calls]
+    assert names.count('core_enrol_get_enrolled_users') == 3 and names.count('core_user_get_users_by_field') == 1
+
+
+def test_a_rejected_item_is_isolated_and_the_rest_enrolled():
+    site = FakeSite()
+    site.reject_users.add(4)
+    outcome = run(site, enrolments=[dict(course='PHYS101', user='alice'), dict(course='PHYS101', user='robert'),
+                                    dict(course='PHYS101', user='carol')])
+    assert outcome.failed and 'enrolments[1] (robert in PHYS101)' in outcome.result['msg']
+    actions = [e['action'] for e in outcome.result['enrolments']]
+    assert actions == ['enrolled', 'failed', 'enrolled']
+    assert (2, 3) in site.enrolments and (2, 5) in site.enrolments and (2, 4) not in site.enrolments
+
+
+def test_plugin_timeend_change_is_predicted_applied_and_keeps_the_rest():
+    site = FakeSite(plugin=True)
+    site.enrol(2, 3, status=1, timestart=SEPT_1, timeend=SEPT_1 + 100 * DAY)
+    check = ok(site, course='PHYS101', user='alice', timeend='2027-01-31', check_mode=True, diff=True)
+    assert check['enrolment']['changed_fields'] == ['timeend'] and site.writes() == []
+    assert check['diff'][0]['after'] == {'timeend': '2027-01-31T00:00:00Z'}
+    done = ok(site, course='PHYS101', user='alice', timeend='2027-01-31', diff=True)
+    assert done['enrolment'] == check['enrolment'] and done['diff'] == check['diff']
+    assert site.enrolments[(2, 3)] == dict(roles={5}, status=1, timestart=SEPT_1, timeend=1801353600, enrol='manual')
+    again = ok(site, course='PHYS101', user='alice', timeend='2027-01-31')
+    assert not again['changed'] and site.writes() == [] and again['warnings'] == []
+    assert again['enrolment']['timeend'] == '2027-01-31T00:00:00Z' and again['enrolment']['suspended'] is True
+
+
+def test_plugin_allows_suspending_without_dates_and_keeps_them():
+    site = FakeSite(plugin=True)
+    site.enrol(2, 3, timestart=SEPT_1)
+    done = ok(site, course='PHYS101', user='alice', suspended=True)
+    assert done['enrolment']['changed_fields'] == ['suspended']
+    assert site.enrolments[(2, 3)]['timestart'] == SEPT_1 and site.enrolments[(2, 3)]['status'] == 1
+    assert 'local_lmsops_get_user_enrolments' in [name for name, dummy in site.calls]
+    assert 'core_enrol_get_enrolled_users' not in [name for name, dummy in site.calls]
+
+
+def test_plugin_manages_manual_enrolments_only():
+    site = FakeSite(plugin=True)
+    site.enrol(2, 3, enrol='self')
+    outcome = ok(site, course='PHYS101', user='alice', state='absent')
+    assert outcome['enrolment']['action'] == 'unchanged' and 'self' in outcome['warnings'][0]
+    site.enrol(3, 3, enrol='self')
+    assert ok(site, course='CHEM201', user='alice', check_mode=True)['enrolment']['action'] == 'enrolled'
+
+
+def test_without_a_role_a_reenrolment_sends_a_role_the_user_has():
+    site = FakeSite()
+    site.enrol(2, 4, roles=(4,))
+    done = ok(site, course='PHYS101', user='robert', suspended=True, timestart=0, timeend=0)
+    assert done['enrolment']['changed_fields'] == ['suspended'] and done['enrolment']['role'] == 'teacher'
+    assert site.enrolments[(2, 4)]['roles'] == {4} and site.enrolments[(2, 4)]['status'] == 1
+
+
+def test_role_id_of_a_role_the_catalogue_does_not_know():
+    site = FakeSite()
+    site.roles[9] = 'tutor'
+    done = ok(site, course='PHYS101', user='alice', role_id=9)
+    assert done['enrolment']['role'] == 'role id 9' and site.enrolments[(2, 3)]['roles'] == {9}
+    assert not ok(site, course='PHYS101', user='alice', role_id=9)['changed']
+    plugin_site = FakeSite(plugin=True)
+    refused = run(plugin_site, course='PHYS101', user='alice', role_id=42)
+    assert refused.failed and 'no role with id 42' in refused.result['msg']
