@@ -49,11 +49,18 @@ def resolve_users(api, field, values):
     maps a value to why it did not resolve (unknown, deleted, ambiguous).
     """
     wanted = list(dict.fromkeys(values))
-    key = (lambda v: str(v).lower()) if field == 'email' else (lambda v: str(v))
-    lookup = [int(v) for v in wanted] if field == 'id' else wanted
+    key = (lambda v: str(v).lower()) if field == 'email' else str
+    if field == 'id':
+        lookup = [int(v) for v in wanted]
+    elif field == 'email':
+        # Moodle matches e-mail addresses exactly: ask for each as written and in lowercase.
+        lookup = list(dict.fromkeys(e for v in wanted for e in (str(v), str(v).lower())))
+    else:
+        lookup = wanted
     by_key = {}
     for user in api.get_users_by_field(field, lookup):
-        by_key.setdefault(key(user.get(field)), []).append(user)
+        if user['id'] not in [u['id'] for u in by_key.get(key(user.get(field)), [])]:
+            by_key.setdefault(key(user.get(field)), []).append(user)
     found, problems = {}, {}
     for value in wanted:
         users = by_key.get(key(value), [])
@@ -139,8 +146,8 @@ class RoleCatalogue:
         if known is not None and known != shortname:
             self.contradictions.append('the site shows role id %s as %r, not %r' % (roleid, shortname, known))
         elif known is None and shortname in self.by_shortname:
-            self.contradictions.append('the site shows %r with id %s, not %s' % (shortname, roleid,
-                                                                                self.by_shortname[shortname]))
+            self.contradictions.append('the site shows %r with id %s, not %s'
+                                       % (shortname, roleid, self.by_shortname[shortname]))
         elif known is None:
             self.by_id[roleid] = shortname
             self.by_shortname[shortname] = roleid
