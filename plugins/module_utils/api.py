@@ -160,7 +160,8 @@ class MoodleAPI:
         self.client.call_batched('core_role_assign_roles', 'assignments', assignments, write=True)
 
     def unassign_roles(self, assignments):
-        self.client.call_batched('core_role_unassign_roles', 'assignments', assignments, write=True)
+        """Same items as assign_roles; Moodle's list key for this function is ``unassignments``."""
+        self.client.call_batched('core_role_unassign_roles', 'unassignments', assignments, write=True)
 
     # -- companion plugin (local_lmsops) ----------------------------------------------------
     def plugin_get_roles(self):
@@ -184,3 +185,37 @@ class MoodleAPI:
                                                       extra={'courseid': courseid}):
             found.extend((answer or {}).get('enrolments') or [])
         return found
+
+
+# -- prerequisite checks and the max_input_vars probe (used by moodle_site_info) --------------
+# Fields of a core_user_get_users_by_field request besides its values: wstoken, wsfunction,
+# moodlewsrestformat and field.
+PROBE_OVERHEAD_FIELDS = 4
+
+
+def probe_keeps_fields(client, userid, total_fields):
+    """Send one harmless read carrying exactly ``total_fields`` form fields; True when all arrived.
+
+    The request is ``core_user_get_users_by_field`` on ``id`` with values that match nobody
+    (``-1``) and the token user's own id *last*: the answer holds that user only if the site
+    kept the last field.  ``client`` must allow requests this large (a client built with a huge
+    ``max_input_vars``): the probe is the one place that sends more than the site may keep.
+    A PHP warning about exceeded input variables printed into the answer counts as dropped.
+    """
+    count = int(total_fields) - PROBE_OVERHEAD_FIELDS
+    if count < 1:
+        raise ValueError('a probe request needs at least %d fields' % (PROBE_OVERHEAD_FIELDS + 1))
+    values = [-1] * (count - 1) + [int(userid)]
+    try:
+        answer = client.call('core_user_get_users_by_field', {'field': 'id', 'values': values})
+    except MoodleError as error:
+        if error.kind == 'not_moodle' and 'input variables' in (error.message or '').lower():
+            return False
+        raise
+    return any(isinstance(user, dict) and user.get('id') == int(userid) for user in answer or [])
+
+
+def sample_enrolled_users(client, courseid):
+    """core_enrol_get_enrolled_users limited to one user and its id: a cheap permission check."""
+    options = [{'name': 'userfields', 'value': 'id'}, {'name': 'limitnumber', 'value': 1}]
+    return client.call('core_enrol_get_enrolled_users', {'courseid': courseid, 'options': options}) or []

@@ -1,0 +1,200 @@
+# Copyright: (c) 2026, lmsops.moodle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Resolvers and the role catalogue, against a small fake API (pure logic, no I/O)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
+from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
+    STANDARD_ROLES, RoleCatalogue, is_deleted_user, resolve_categories, resolve_courses, resolve_users)
+
+PLUGIN_ROLES = [
+    {'id': 1, 'shortname': 'manager', 'contextlevels': ['system', 'coursecat', 'course']},
+    {'id': 3, 'shortname': 'editingteacher', 'contextlevels': ['course', 'module']},
+    {'id': 5, 'shortname': 'student', 'contextlevels': ['course', 'module', 'coursecat']},
+    {'id': 11, 'shortname': 'parent', 'contextlevels': ['user']},
+]
+
+
+class FakeAPI:
+    def __init__(self, plugin=False, roles=None, users=(), courses=(), categories=()):
+        self.plugin = plugin
+        self.roles = roles or []
+        self.users = list(users)
+        self.courses = list(courses)
+        self.categories = list(categories)
+        self.calls = []
+
+    def plugin_available(self):
+        return self.plugin
+
+    def plugin_get_roles(self):
+        self.calls.append('plugin_get_roles')
+        return self.roles
+
+    def get_users_by_field(self, field, values):
+        self.calls.append(('users', field, list(values)))
+        wanted = set(str(v).lower() if field == 'email' else str(v) for v in values)
+        return [u for u in self.users
+                if (str(u.get(field)).lower() if field == 'email' else str(u.get(field))) in wanted]
+
+    def get_courses(self, field, values):
+        self.calls.append(('courses', field, list(values)))
+        wanted = set(str(v) for v in values)
+        return [c for c in self.courses if str(c.get(field)) in wanted]
+
+    def get_categories(self, key, value):
+        self.calls.append(('categories', key, value))
+        return [c for c in self.categories if str(c.get(key)) == str(value)]
+
+
+# -- the standard catalogue -----------------------------------------------------------------
+
+def test_standard_roles_resolve_without_the_plugin():
+    catalogue = RoleCatalogue(FakeAPI())
+    assert not catalogue.exact
+    assert catalogue.role_id('student') == 5
+    assert catalogue.role_id('manager') == 1
+    assert catalogue.shortname(3) == 'editingteacher'
+    assert catalogue.role_id('tutor') is None
+    assert catalogue.shortname(42) is None
+    assert dict((name, catalogue.role_id(name)) for name in STANDARD_ROLES) == STANDARD_ROLES
+
+
+def test_standard_assignable_levels_follow_moodle_defaults():
+    catalogue = RoleCatalogue(FakeAPI())
+    assert catalogue.assignable(5, 'course') is True
+    assert catalogue.assignable(5, 'module') is True
+    assert catalogue.assignable(5, 'system') is False
+    assert catalogue.assignable(2, 'category') is True
+    assert catalogue.assignable(2, 'course') is False
+    assert catalogue.assignable(1, 'system') is True
+    assert catalogue.assignable(6, 'course') is False        # guest: nowhere
+    assert catalogue.assignable(42, 'course') is None        # unknown role: not known, not refused
+
+
+def test_observed_pairs_that_agree_leave_no_contradiction():
+    catalogue = RoleCatalogue(FakeAPI())
+    catalogue.observe(5, 'student')
+    catalogue.observe(3, 'editingteacher')
+    catalogue.check()
+    assert catalogue.contradictions == []
+
+
+def test_an_id_shown_with_another_shortname_is_a_contradiction():
+    catalogue = RoleCatalogue(FakeAPI())
+    catalogue.observe(5, 'teacher')
+    with pytest.raises(MoodleError) as caught:
+        catalogue.check()
+    assert caught.value.kind == 'role_mismatch'
+    assert "role id 5 as 'teacher', not 'student'" in str(caught.value)
+    assert 'role_id' in caught.value.hint and 'local_lmsops' in caught.value.hint
+
+
+def test_a_shortname_shown_with_another_id_is_a_contradiction():
+    catalogue = RoleCatalogue(FakeAPI())
+    catalogue.observe(9, 'student')
+    with pytest.raises(MoodleError) as caught:
+        catalogue.check()
+    assert "'student' with id 9, not 5" in str(caught.value)
+
+
+def test_contradictions_are_reported_once_each():
+    catalogue = RoleCatalogue(FakeAPI())
+    for dummy in range(3):
+        catalogue.observe(5, 'teacher')
+    with pytest.raises(MoodleError) as caught:
+        catalogue.check()
+    assert str(caught.value).count("role id 5 as 'teacher'") == 1
+
+
+def test_a_custom_role_seen_on_the_site_is_learnt():
+    catalogue = RoleCatalogue(FakeAPI())
+    catalogue.observe(9, 'tutor')
+    catalogue.check()
+    assert catalogue.role_id('tutor') == 9
+    assert catalogue.shortname(9) == 'tutor'
+    assert catalogue.assignable(9, 'course') is None
+
+
+# -- the plugin's catalogue ----------------------------------------------------------------------
+
+def test_plugin_roles_replace_the_standard_ones():
+    api = FakeAPI(plugin=True, roles=PLUGIN_ROLES)
+    catalogue = RoleCatalogue(api)
+    assert catalogue.exact
+    assert api.calls == ['plugin_get_roles']
+    assert catalogue.role_id('parent') == 11
+    assert catalogue.role_id('teacher') is None          # not on this site
+    assert catalogue.role_id('coursecreator') is None
+
+
+def test_plugin_levels_are_mapped_to_the_module_names():
+    catalogue = RoleCatalogue(FakeAPI(plugin=True, roles=PLUGIN_ROLES))
+    assert catalogue.assignable(5, 'category') is True   # coursecat on this site
+    assert catalogue.assignable(5, 'system') is False
+    assert catalogue.assignable(11, 'user') is True
+    assert catalogue.assignable(1, 'category') is True
+    assert catalogue.assignable(99, 'course') is None
+
+
+def test_plugin_catalogue_still_notices_a_contradiction():
+    catalogue = RoleCatalogue(FakeAPI(plugin=True, roles=PLUGIN_ROLES))
+    catalogue.observe(5, 'student')
+    catalogue.check()
+    catalogue.observe(3, 'teacher')
+    with pytest.raises(MoodleError):
+        catalogue.check()
+
+
+# -- users, courses, categories -------------------------------------------------------------------
+
+DELETED = {'id': 4, 'username': 'bob@example.com.1795352283', 'email': '684c851af59965b680086b7b4896ff98'}
+
+
+def test_is_deleted_user_recognises_moodles_soft_delete():
+    assert is_deleted_user(DELETED)
+    assert not is_deleted_user({'id': 3, 'username': 'alice', 'email': 'alice@example.com'})
+    # An md5-looking address alone, or a dotted username alone, is not a deletion.
+    assert not is_deleted_user({'id': 5, 'username': 'carol', 'email': '684c851af59965b680086b7b4896ff98'})
+    assert not is_deleted_user({'id': 6, 'username': 'dan@example.com.123', 'email': 'dan@example.com'})
+    assert not is_deleted_user({'id': 7})
+
+
+def test_resolve_users_reports_unknown_deleted_and_ambiguous():
+    api = FakeAPI(users=[{'id': 3, 'username': 'alice', 'email': 'alice@example.com'},
+                         {'id': 5, 'username': 'carol', 'email': 'same@example.com'},
+                         {'id': 6, 'username': 'dan', 'email': 'Same@example.com'}, DELETED])
+    found, problems = resolve_users(api, 'id', ['3', '4', '99'])
+    assert found == {'3': api.users[0]}
+    assert 'deleted' in problems['4']
+    assert 'no user with id' in problems['99']
+    found, problems = resolve_users(api, 'email', ['ALICE@example.com', 'same@example.com'])
+    assert found['ALICE@example.com']['id'] == 3
+    assert '2 users' in problems['same@example.com'] and 'carol' in problems['same@example.com']
+
+
+def test_resolve_users_reads_once_per_field_for_all_values():
+    api = FakeAPI(users=[{'id': 3, 'username': 'alice', 'email': 'a@x.org'}])
+    resolve_users(api, 'username', ['alice', 'bob', 'alice'])
+    assert api.calls == [('users', 'username', ['alice', 'bob'])]
+
+
+def test_resolve_courses_and_categories():
+    api = FakeAPI(courses=[{'id': 2, 'shortname': 'PHYS101', 'idnumber': 'phys101'}],
+                  categories=[{'id': 1, 'name': 'Category 1', 'idnumber': None},
+                              {'id': 7, 'name': 'Science', 'idnumber': 'SCI'}])
+    found, problems = resolve_courses(api, 'shortname', ['PHYS101', 'NOPE'])
+    assert found['PHYS101']['id'] == 2 and 'NOPE' in problems
+    found, problems = resolve_courses(api, 'id', ['2'])
+    assert found['2']['id'] == 2 and not problems
+    found, problems = resolve_courses(api, 'idnumber', ['missing'])
+    assert 'moodle/course:update' in problems['missing']
+    found, problems = resolve_categories(api, 'idnumber', ['SCI', 'ART'])
+    assert found['SCI']['id'] == 7
+    assert 'moodle/category:manage' in problems['ART']
+    found, problems = resolve_categories(api, 'id', ['1'])
+    assert found['1']['id'] == 1
