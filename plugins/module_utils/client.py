@@ -150,8 +150,14 @@ def diagnose_exception(function, payload):
             hint = ('Moodle hides which value it rejected while debugging is off; '
                     'set %s to see the detail' % ADMIN_DEBUGGING)
     elif errorcode in ('invalidrecord', 'invalidrecordunknown') and function:
-        hint = ('%s is not a web-service function of this site (misspelt, or the plugin that provides it is not '
-                'installed)' % function)
+        missing_function = '%s is not a web-service function of this site (misspelt, or the plugin that provides it ' \
+                           'is not installed)' % function
+        if 'external_functions' in message + (debuginfo or ''):
+            hint = missing_function
+        elif debuginfo:
+            hint = 'A record the call refers to (a user, course, context...) does not exist'
+        else:
+            hint = 'Either %s, or a record the call refers to (a user, course, context...) does not exist' % missing_function
     elif errorcode == 'sitemaintenance':
         hint = 'The site is in maintenance mode; retry when it is back'
     elif errorcode in ('usernotfullysetup', 'forcepasswordchangenotice') or errorcode.startswith('wsaccessuser'):

@@ -288,3 +288,23 @@ def test_a_failed_chunk_reports_the_chunks_already_done(server):
                                                            write=True)
     assert len(caught.value.done) == 1 and caught.value.done[0][0] == list(range(6))
     assert caught.value.failed_chunk == list(range(6, 12))
+
+
+def test_missing_record_hint_tells_a_missing_function_from_a_missing_record(server):
+    answers = {
+        'debug on, no such function': moodle_exception(
+            'invalidrecord', "Can't find data record in database table external_functions.",
+            debuginfo='SELECT * FROM {external_functions} WHERE name = ?'),
+        'debug on, no such context': moodle_exception(
+            'invalidrecord', "Can't find data record in database table context.", debuginfo='SELECT * FROM {context}'),
+        'debug off': moodle_exception('invalidrecordunknown', "Can't find data record in database."),
+    }
+    hints = {}
+    for case, answer in answers.items():
+        server.respond = lambda r, answer=answer: answer
+        with pytest.raises(MoodleError) as caught:
+            client_for(server).call('core_role_assign_roles', {'assignments': [{'roleid': 5}]}, write=True)
+        hints[case] = caught.value.hint
+    assert hints['debug on, no such function'].startswith('core_role_assign_roles is not a web-service function')
+    assert hints['debug on, no such context'].startswith('A record the call refers to')
+    assert hints['debug off'].startswith('Either core_role_assign_roles is not a web-service function')
