@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright: lmsops.moodle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fault switches: latency, 5xx pages, dropped connections, HTML instead of JSON."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+CAROL = {'users[0][username]': 'carol', 'users[0][password]': 'Secret#123', 'users[0][firstname]': 'Carol',
+         'users[0][lastname]': 'C', 'users[0][email]': 'carol@example.com'}
+
+
+def test_latency(ws, emulator):
+    emulator.faults(latency_ms=300)
+    started = time.monotonic()
+    answer = ws('core_webservice_get_site_info')
+    slow = time.monotonic() - started
+    assert answer.json()['userid'] == 2
+    assert slow >= 0.25
+    started = time.monotonic()
+    ws('core_webservice_get_site_info')
+    assert time.monotonic() - started < 0.25
+
+
+@pytest.mark.parametrize('status,marker', [(500, 'Internal Server Error'), (502, 'Bad Gateway'), (503, 'Site under maintenance')])
+def test_error_pages(ws, emulator, status, marker):
+    emulator.faults(status=status)
+    answer = ws('core_webservice_get_site_info')
+    assert answer.status_code == status
+    assert answer.headers['Content-Type'].startswith('text/html')
+    assert marker in answer.text
+    assert ws('core_webservice_get_site_info').status_code == 200
+    assert [e['status'] for e in emulator.requests] == [status, 200]
+
+
+def test_503_does_not_run_the_function(ws, emulator):
+    emulator.faults(status=503)
+    assert ws('core_user_create_users', CAROL).status_code == 503
+    assert 'carol' not in emulator.state.user_by_username
+
+
+def test_drop_before_changes_nothing(ws, emulator):
+    emulator.faults(drop='before')
+    with pytest.raises(requests.exceptions.ConnectionError):
+        ws('core_user_create_users', CAROL)
+    assert 'carol' not in emulator.state.user_by_username
+    assert emulator.requests[-1]['status'] == 0
+    assert ws('core_user_create_users', CAROL).json() == [{'id': 3, 'username': 'carol'}]
+
+
+def test_drop_after_applies_the_write(ws, emulator):
+    emulator.faults(drop='after')
+    with pytest.raises(requests.exceptions.ConnectionError):
+        ws('core_user_create_users', CAROL)
+    assert emulator.state.user_by_username['carol'] == 3
+    log = emulator.requests[-1]
+    assert log['write'] is True and log['wsfunction'] == 'core_user_create_users'
+
+
+def test_html_login_page(ws, emulator):
+    emulator.faults(html=True)
+    answer = ws('core_webservice_get_site_info')
+    assert answer.status_code == 200
+    assert answer.headers['Content-Type'] == 'text/html; charset=utf-8'
+    assert '<form' in answer.text
+
+
+def test_count_and_function_filter(ws, emulator):
+    emulator.faults(status=502, count=2, functions=['core_user_get_users_by_field'])
+    assert ws('core_webservice_get_site_info').status_code == 200
+    by_field = {'field': 'id', 'values[0]': '2'}
+    assert ws('core_user_get_users_by_field', by_field).status_code == 502
+    assert ws('core_user_get_users_by_field', by_field).status_code == 502
+    assert ws('core_user_get_users_by_field', by_field).status_code == 200
+
+
+def test_clear_and_control_api(ws, emulator):
+    session = requests.Session()
+    answer = session.post(emulator.control_url + '/faults', json={'status': 500, 'count': 5}, timeout=10)
+    assert answer.json()['faults'][0]['count'] == 5
+    assert ws('core_webservice_get_site_info').status_code == 500
+    session.post(emulator.control_url + '/faults/clear', timeout=10)
+    assert ws('core_webservice_get_site_info').status_code == 200
+    session.post(emulator.control_url + '/faults', json={'status': 500, 'count': 5}, timeout=10)
+    session.post(emulator.control_url + '/faults', json={'count': 0}, timeout=10)
+    assert session.get(emulator.control_url + '/faults', timeout=10).json() == []
+    assert session.post(emulator.control_url + '/faults', json={'status': 404}, timeout=10).status_code == 400
+    session.close()
+
+
+def test_faults_do_not_touch_the_control_api(emulator):
+    emulator.faults(status=500, count=3)
+    assert requests.get(emulator.control_url + '/state', timeout=10).status_code == 200
