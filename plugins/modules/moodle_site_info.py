@@ -1,0 +1,625 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, lmsops.moodle contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: moodle_site_info
+short_description: Check a Moodle site's web-service prerequisites and report what the token can do
+version_added: 1.0.0
+description:
+  - Reads the site's release and version, the token's user, and the functions the token's external service offers,
+    through C(core_webservice_get_site_info).
+  - Lists the functions each module of this collection needs that the service does not offer
+    (RV(missing_functions)), and whether the companion plugin C(local_lmsops) is offered (RV(companion_plugin)).
+  - With O(check_permissions=true) (the default) it also makes one harmless read with each offered function the
+    chosen O(modules) need, so that a token user without the capabilities, or not authorised for the service, is
+    found before a real run.
+  - With O(probe_max_input_vars=true) it measures the site's effective PHP C(max_input_vars) with a few harmless
+    reads (RV(max_input_vars)).
+  - Every failure to reach or use the site is turned into a diagnosis - what is wrong and the Moodle admin path that
+    fixes it - never a traceback. With O(fail_on_problems=false) the module does not fail but returns every problem
+    found in RV(problems), so that a play (the P(lmsops.moodle.setup#role) role) can report them all at once.
+  - The module only reads; it never changes the site.
+extends_documentation_fragment:
+  - lmsops.moodle.connection
+  - lmsops.moodle.attributes.READ_ONLY
+author:
+  - lmsops.moodle contributors (@lmsops)
+options:
+  modules:
+    description:
+      - The modules of this collection you intend to use with this token. Their functions must be in the service, and
+        the permission checks exercise them. RV(missing_functions) always lists every module.
+    type: list
+    elements: str
+    choices: [moodle_user, moodle_enrolment, moodle_role_assignment, moodle_site_info]
+    default: [moodle_user, moodle_enrolment, moodle_role_assignment, moodle_site_info]
+  check_permissions:
+    description:
+      - Make one harmless read with each offered function the chosen O(modules) need (the token user's own record,
+        a few courses, one category, one enrolled user of a course, the companion plugin's roles), and report each that
+        Moodle refuses (a missing capability, a user not authorised for the service).
+      - Writes cannot be checked without writing; when the token user is not a site administrator, RV(notes) lists the
+        capabilities its role must also allow.
+    type: bool
+    default: true
+  check_course:
+    description:
+      - Id of a course to read one enrolled user of, for the C(core_enrol_get_enrolled_users) check.
+      - By default the first course found among ids 2 to 21 is used (id 1 is the site's front page); the check is skipped
+        when there is none.
+    type: int
+  probe_max_input_vars:
+    description:
+      - Measure the site's effective PHP C(max_input_vars) and return it as RV(max_input_vars).
+      - Sends C(core_user_get_users_by_field) reads of growing size whose last value is the token user's own id, padded
+        with ids that match nobody; the user comes back only when the site kept the last field. A search over likely
+        limits then a bisection finds the exact cut-off, in about 7 requests for usual limits and at most about 24.
+      - The largest request sent carries O(probe_max_fields) fields (about 20 bytes each).
+    type: bool
+    default: false
+  probe_max_fields:
+    description:
+      - The largest request the probe sends, in form fields. A site that keeps that many reports
+        RV(max_input_vars_probe.at_least=true).
+    type: int
+    default: 100000
+  fail_on_problems:
+    description:
+      - V(true) fails the task when a problem is found, with every problem and its fix in the message.
+      - V(false) never fails because of the site; the problems are returned in RV(problems) and RV(ok) is V(false).
+    type: bool
+    default: true
+notes:
+  - Needs only C(core_webservice_get_site_info) in the token's service; the permission checks and the probe use
+    functions only when the service offers them (the probe needs C(core_user_get_users_by_field)).
+  - In Moodle, depending on the release, the web-service admin pages are under Site administration > Plugins > Web
+    services or Site administration > Server > Web services; the admin search box finds them by name.
+seealso:
+  - module: lmsops.moodle.moodle_user
+  - name: The lmsops.moodle.setup role
+    description: Validates the prerequisites with this module and, on the Moodle host, can set them up.
+    link: https://github.com/lmsops/moodle/tree/main/roles/setup
+  - name: Preparing a Moodle site
+    description: The prerequisites by hand and with the role, and what each error means.
+    link: https://github.com/lmsops/moodle/blob/main/docs/preparing-moodle.md
+'''
+
+EXAMPLES = r'''
+- name: Check the site and the token
+  lmsops.moodle.moodle_site_info:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+  register: site
+
+- name: Show what is missing for moodle_user
+  ansible.builtin.debug:
+    var: site.missing_functions.moodle_user
+
+- name: Measure max_input_vars once, then use it for every module
+  lmsops.moodle.moodle_site_info:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    probe_max_input_vars: true
+  register: probed
+
+- name: Provision users in as few requests as the site allows
+  lmsops.moodle.moodle_user:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    max_input_vars: "{{ probed.max_input_vars }}"
+    users: "{{ students }}"
+
+- name: Collect every problem without failing, only for the modules used here
+  lmsops.moodle.moodle_site_info:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    modules: [moodle_user, moodle_enrolment]
+    fail_on_problems: false
+  register: check
+
+- name: Fail once, listing what to fix
+  ansible.builtin.fail:
+    msg: "{{ check.problems | map(attribute='what') | zip(check.problems | map(attribute='fix')) | map('join', ' Fix: ') | list }}"
+  when: not check.ok
+'''
+
+RETURN = r'''
+ok:
+  description: Whether no problem was found.
+  returned: always
+  type: bool
+  sample: true
+problems:
+  description:
+    - Every problem found, in the order found. Empty when RV(ok) is true.
+    - When the site cannot be reached or rejects the token, this is the only problem (nothing else can be read).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description:
+        - What sort of problem - V(connection), V(timeout), V(tls), V(not_moodle), V(http), V(webservices_disabled),
+          V(invalid_token), V(access), V(missing_function), V(permission), V(account), V(probe) or V(moodle).
+      type: str
+      sample: missing_function
+    what:
+      description: What is wrong, in words.
+      type: str
+      sample: The token's service does not offer core_user_create_users (needed by moodle_user)
+    fix:
+      description: How to fix it, with the Moodle admin path.
+      type: str
+      sample: Add it at Site administration > Plugins > Web services > External services > (your service) > Functions
+    function:
+      description: The web-service function concerned, when there is one.
+      type: str
+      sample: core_user_create_users
+  sample:
+    - kind: webservices_disabled
+      what: Moodle answered HTTP 403 with an empty body - web services are disabled or the REST protocol is not enabled
+      fix: >-
+        Enable both - Site administration > Advanced features > Enable web services; and Site administration >
+        Plugins > Web services > Manage protocols > REST (enable it)
+      function: core_webservice_get_site_info
+notes:
+  description: Things worth knowing that are not problems (for example the capabilities a non-administrator token user needs).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+sitename:
+  description: The site's full name.
+  returned: when the site answered
+  type: str
+  sample: Moodle Test Site
+siteurl:
+  description: The site's URL as Moodle knows it (C($CFG->wwwroot)).
+  returned: when the site answered
+  type: str
+  sample: https://moodle.example.org
+release:
+  description: Moodle's release string.
+  returned: when the site answered
+  type: str
+  sample: "5.1+ (Build: 20251017)"
+version:
+  description: Moodle's version number (C($CFG->version)), as a string.
+  returned: when the site answered
+  type: str
+  sample: "2025100600.02"
+token_user:
+  description: The user the token belongs to.
+  returned: when the site answered
+  type: dict
+  contains:
+    id:
+      description: User id.
+      type: int
+      sample: 2
+    username:
+      description: Username.
+      type: str
+      sample: admin
+    fullname:
+      description: Full name.
+      type: str
+      sample: Admin User
+    is_site_admin:
+      description: Whether the user is a site administrator (who has every capability).
+      type: bool
+      sample: true
+functions:
+  description: The functions the token's service offers, sorted.
+  returned: when the site answered
+  type: list
+  elements: str
+  sample: [core_user_get_users_by_field, core_webservice_get_site_info]
+missing_functions:
+  description:
+    - For each module of the collection, the functions it needs that the service does not offer (an empty list when it
+      has all of them), and under V(all) every missing function of every module.
+  returned: when the site answered
+  type: dict
+  sample:
+    moodle_user: [core_user_create_users, core_user_delete_users, core_user_update_users]
+    moodle_enrolment: [core_course_get_courses_by_field, core_enrol_get_enrolled_users]
+    moodle_role_assignment: [core_role_assign_roles]
+    moodle_site_info: []
+    all: [core_course_get_courses_by_field, core_enrol_get_enrolled_users, core_role_assign_roles]
+companion_plugin:
+  description:
+    - Whether the service offers all the functions of the companion plugin C(local_lmsops), which the modules then use
+      for exact reads.
+  returned: when the site answered
+  type: bool
+  sample: false
+checks:
+  description: The permission checks made, each with its outcome.
+  returned: when the site answered
+  type: list
+  elements: dict
+  contains:
+    function:
+      description: The function called.
+      type: str
+    result:
+      description: V(ok), V(failed) or V(skipped).
+      type: str
+    detail:
+      description: What the check shows, or why it failed or was skipped.
+      type: str
+  sample:
+    - {function: core_user_get_users_by_field, result: ok, detail: read the token user's own record}
+max_input_vars:
+  description:
+    - The site's effective PHP C(max_input_vars), as the O(max_input_vars) option of every module of this collection
+      expects it. The modules keep each request under this many fields, which the site keeps whole.
+    - It is one less than the largest request that arrived whole (RV(max_input_vars_probe.kept_fields)) - PHP keeps one
+      field more than its setting in a form-encoded POST body, so on PHP this is exactly the site's setting. A site
+      that kept no extra field gets a value one lower, which is still safe.
+  returned: when O(probe_max_input_vars=true) and the probe succeeded
+  type: int
+  sample: 5000
+max_input_vars_probe:
+  description: How the probe went.
+  returned: when O(probe_max_input_vars=true) and the probe succeeded
+  type: dict
+  contains:
+    kept_fields:
+      description: The largest number of form fields (all counted, C(wstoken) included) of a request the site kept whole.
+      type: int
+      sample: 5001
+    requests:
+      description: How many probe requests were sent.
+      type: int
+      sample: 7
+    at_least:
+      description: True when even the largest request (O(probe_max_fields)) was kept whole, so the real limit may be higher.
+      type: bool
+      sample: false
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import (
+    PLUGIN_FUNCTIONS, REQUIRED_FUNCTIONS, MoodleAPI, probe_keeps_fields, sample_enrolled_users)
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import (
+    ADMIN_SERVICE_FUNCTIONS, MoodleClient, MoodleError)
+from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
+    client_from_params, connection_argument_spec)
+
+MODULES = ['moodle_user', 'moodle_enrolment', 'moodle_role_assignment', 'moodle_site_info']
+
+# The probe's smallest request: a site keeping fewer fields cannot run this collection.
+PROBE_MIN_FIELDS = 100
+# PHP max_input_vars values seen in the wild; the probe tries the cut-offs they produce first.
+COMMON_LIMITS = (1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000, 10000, 12000, 15000, 20000, 25000, 30000,
+                 40000, 50000, 60000, 75000, 80000, 100000, 150000, 200000)
+# A client for the probe: the probe is the one place that sends more fields than the site may keep.
+UNLIMITED_FIELDS = 10 ** 9
+
+ADMIN_DEFINE_ROLES = 'Site administration > Users > Permissions > Define roles'
+ADMIN_AUTHORISED_USERS = 'Site administration > Plugins > Web services > External services > (your service) > Authorised users'
+
+# Capabilities (MOODLE_FACTS.md) each module's writes need besides its reads: not checkable without writing.
+WRITE_CAPABILITIES = {
+    'moodle_user': ['moodle/user:create', 'moodle/user:update', 'moodle/user:delete'],
+    'moodle_enrolment': ['enrol/manual:enrol', 'enrol/manual:unenrol'],
+    'moodle_role_assignment': ['moodle/role:assign (and "Allow role assignments" for the roles it assigns)'],
+    'moodle_site_info': [],
+}
+
+# Per error kind: the problem kind reported.
+PROBLEM_KINDS = {
+    'connection': 'connection', 'timeout': 'timeout', 'tls': 'tls', 'not_moodle': 'not_moodle', 'http': 'http',
+    'webservices_disabled': 'webservices_disabled', 'invalid_token': 'invalid_token', 'access': 'access',
+    'permission': 'permission', 'missing_library': 'moodle',
+}
+
+
+# -- the probe's search ---------------------------------------------------------------------
+def probe_ladder(low, high):
+    """The request sizes tried first: low, high, and each common limit's cut-offs (L, L+1, L+2)."""
+    points = set([low, high])
+    for limit in COMMON_LIMITS:
+        for size in (limit, limit + 1, limit + 2):
+            if low < size < high:
+                points.add(size)
+    return sorted(points)
+
+
+def find_kept_fields(keeps, low=PROBE_MIN_FIELDS, high=100000):
+    """The largest request size in [low, high] that ``keeps(size)`` (monotone: True up to a cut-off).
+
+    Returns ``(kept, requests, at_least)``: ``kept`` is None when even ``low`` is not kept;
+    ``at_least`` is True when ``high`` is kept (the real cut-off may be higher).  The sizes that
+    common PHP settings produce are searched first (binary search over them), then the gap
+    between the two neighbours found is bisected, so usual limits take about seven requests.
+    """
+    if high < low:
+        raise ValueError('high (%d) must not be below low (%d)' % (high, low))
+    seen = {}
+
+    def test(size):
+        if size not in seen:
+            seen[size] = bool(keeps(size))
+        return seen[size]
+
+    if not test(low):
+        return None, len(seen), False
+    ladder = probe_ladder(low, high)
+    # Invariant: ladder[good] is kept; ladder[bad] is not (bad == len(ladder): past high, assumed not kept).
+    good, bad = 0, len(ladder)
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if test(ladder[middle]):
+            good = middle
+        else:
+            bad = middle
+    if bad == len(ladder):
+        return ladder[good], len(seen), True
+    kept, dropped = ladder[good], ladder[bad]
+    while dropped - kept > 1:
+        middle = (kept + dropped) // 2
+        if test(middle):
+            kept = middle
+        else:
+            dropped = middle
+    return kept, len(seen), False
+
+
+def probe_function(client, userid, refused):
+    """``keeps(size)`` for find_kept_fields: one probe request of ``size`` fields.
+
+    A site can refuse a large request outright rather than truncate it: a proxy's body size limit
+    (HTTP 413), PHP's post_max_size (the body is discarded, so the token is missing), a database
+    limit on the number of values in one query.  Past the first (smallest) request such a refusal
+    counts as "not kept whole", recorded in ``refused``: the size reported is then the largest one
+    the site really took, which is still safe.  Connection, timeout and TLS errors are raised.
+    """
+    def keeps(size):
+        try:
+            return probe_keeps_fields(client, userid, size)
+        except MoodleError as error:
+            if size <= PROBE_MIN_FIELDS or error.kind in ('connection', 'timeout', 'tls'):
+                raise
+            refused.append((size, error))
+            return False
+    return keeps
+
+
+def safe_max_input_vars(kept_fields):
+    """The max_input_vars option value for a site that kept ``kept_fields`` fields of a POST.
+
+    PHP keeps max_input_vars + 1 fields of a form-encoded body, so this is the site's setting;
+    the client sends fewer fields than it, all of which the site keeps.
+    """
+    return kept_fields - 1
+
+
+# -- problems -------------------------------------------------------------------------------
+def problem(kind, what, fix, function=None):
+    return dict(kind=kind, what=what.rstrip('.'), fix=fix.rstrip('.') if fix else fix, function=function)
+
+
+def problem_from_error(error):
+    """A MoodleError as a problem: its diagnosis and the fix the client found for it."""
+    kind = PROBLEM_KINDS.get(error.kind, 'moodle')
+    what = error.message
+    if error.debuginfo and error.debuginfo not in what:
+        what = '%s (%s)' % (what.rstrip('.'), error.debuginfo)
+    if error.function and error.function not in what:
+        what = '%s: %s' % (error.function, what)
+    fix = error.hint
+    if error.errorcode in ('usernotfullysetup', 'forcepasswordchangenotice') or (error.errorcode or '').startswith('wsaccessuser'):
+        kind = 'account'
+    if kind == 'permission':
+        fix = ('Allow the capability named above in the token user\'s role, at system level (%s), and assign that '
+               'role to the token user at system level' % ADMIN_DEFINE_ROLES)
+    if not fix:
+        fix = 'See the message; Moodle\'s own words are quoted'
+    return problem(kind, what, fix, error.function)
+
+
+def missing_function_problems(offered, modules):
+    """One problem per function the chosen modules need and the service does not offer."""
+    needed_by = {}
+    for module in modules:
+        for function in REQUIRED_FUNCTIONS.get(module, []):
+            if function not in offered:
+                needed_by.setdefault(function, []).append(module)
+    problems = []
+    for function in sorted(needed_by):
+        problems.append(problem(
+            'missing_function',
+            'The token\'s service does not offer %s (needed by %s)' % (function, ', '.join(needed_by[function])),
+            'Add %s at %s' % (function, ADMIN_SERVICE_FUNCTIONS), function))
+    return problems
+
+
+def missing_functions(offered):
+    """Per module (every module) the functions it needs that are not offered, and ``all``."""
+    result, every = {}, set()
+    for module, functions in REQUIRED_FUNCTIONS.items():
+        result[module] = sorted(set(f for f in functions if f not in offered))
+        every.update(result[module])
+    result['all'] = sorted(every)
+    return result
+
+
+def format_problems(problems):
+    return '; '.join('(%d) %s. Fix: %s' % (index, p['what'].rstrip('.'), p['fix']) for index, p in enumerate(problems, 1))
+
+
+# -- the module -----------------------------------------------------------------------------
+class SiteInfo:
+    def __init__(self, module, client):
+        self.module = module
+        self.params = module.params
+        self.client = client
+        self.api = MoodleAPI(client)
+        self.problems = []
+        self.notes = []
+        self.checks = []
+
+    def run(self):
+        result = dict(changed=False)
+        try:
+            info = self.api.site_info()
+        except MoodleError as error:
+            self.problems.append(problem_from_error(error))
+            return self.finish(result)
+        if not isinstance(info, dict):
+            self.problems.append(problem('not_moodle', 'core_webservice_get_site_info answered %r, not the site\'s details'
+                                         % (info,), 'Check url points at the Moodle site root'))
+            return self.finish(result)
+        offered = sorted(set(f.get('name') for f in info.get('functions') or [] if isinstance(f, dict)))
+        user = dict(id=info.get('userid'), username=info.get('username'), fullname=info.get('fullname'),
+                    is_site_admin=bool(info.get('userissiteadmin')))
+        result.update(sitename=info.get('sitename'), siteurl=info.get('siteurl'), release=info.get('release'),
+                      version=None if info.get('version') is None else str(info.get('version')), token_user=user,
+                      functions=offered, missing_functions=missing_functions(set(offered)),
+                      companion_plugin=all(name in offered for name in PLUGIN_FUNCTIONS), checks=self.checks)
+        modules = self.params['modules']
+        self.problems.extend(missing_function_problems(set(offered), modules))
+        if self.params['check_permissions']:
+            self.check_permissions(set(offered), modules, user, result['companion_plugin'])
+        if self.params['probe_max_input_vars']:
+            result.update(self.probe(set(offered), user))
+        return self.finish(result)
+
+    def finish(self, result):
+        result.update(ok=not self.problems, problems=self.problems, notes=self.notes)
+        if self.problems and self.params['fail_on_problems']:
+            self.module.fail_json(msg='%d problem(s) with the Moodle site %s: %s'
+                                  % (len(self.problems), self.client.base_url, format_problems(self.problems)), **result)
+        self.module.exit_json(**result)
+
+    # -- permission checks --------------------------------------------------------------
+    def needed(self, modules):
+        needed = set()
+        for module in modules:
+            needed.update(REQUIRED_FUNCTIONS.get(module, []))
+        return needed
+
+    def check(self, function, detail, call):
+        """Run one harmless read; record its outcome, and a problem when Moodle refuses it."""
+        try:
+            answer = call()
+        except MoodleError as error:
+            self.checks.append(dict(function=function, result='failed', detail=str(error)))
+            self.problems.append(problem_from_error(error))
+            return None
+        self.checks.append(dict(function=function, result='ok', detail=detail))
+        return answer
+
+    def skip(self, function, why):
+        self.checks.append(dict(function=function, result='skipped', detail=why))
+
+    def check_permissions(self, offered, modules, user, plugin):
+        needed = self.needed(modules)
+
+        def usable(function):
+            return function in needed and function in offered
+
+        if usable('core_user_get_users_by_field') and user['id']:
+            self.check('core_user_get_users_by_field', 'read the token user\'s own record',
+                       lambda: self.api.get_users_by_field('id', [user['id']]))
+        course = None
+        if usable('core_course_get_courses_by_field'):
+            if self.params['check_course']:
+                courses = self.check('core_course_get_courses_by_field', 'read course id %d' % self.params['check_course'],
+                                     lambda: self.api.get_courses('id', [self.params['check_course']]))
+            else:
+                courses = self.check('core_course_get_courses_by_field', 'read the courses with ids 2 to 21',
+                                     lambda: self.api.get_courses('id', list(range(2, 22))))
+            ids = sorted(c.get('id') for c in courses or [] if isinstance(c, dict) and c.get('id') not in (None, 1))
+            course = ids[0] if ids else None
+        if usable('core_course_get_categories'):
+            self.check('core_course_get_categories', 'read category id 1',
+                       lambda: self.api.get_categories('id', 1))
+        if usable('core_enrol_get_enrolled_users'):
+            course = self.params['check_course'] or course
+            if course:
+                self.check('core_enrol_get_enrolled_users', 'read one enrolled user of course id %d' % course,
+                           lambda: sample_enrolled_users(self.client, course))
+            else:
+                self.skip('core_enrol_get_enrolled_users', 'no course to read (set check_course)')
+        if plugin:
+            self.check('local_lmsops_get_roles', 'read the site\'s roles through the companion plugin',
+                       self.api.plugin_get_roles)
+        if not user['is_site_admin']:
+            capabilities = []
+            for module in modules:
+                capabilities.extend(c for c in WRITE_CAPABILITIES.get(module, []) if c not in capabilities)
+            if capabilities:
+                self.notes.append(
+                    'The token user %s is not a site administrator. The checks only read; its role must also allow, at '
+                    'system level: %s (%s)' % (user['username'], ', '.join(capabilities), ADMIN_DEFINE_ROLES))
+
+    # -- max_input_vars probe -----------------------------------------------------------
+    def probe(self, offered, user):
+        if 'core_user_get_users_by_field' not in offered:
+            self.problems.append(problem(
+                'probe', 'Cannot probe max_input_vars: the token\'s service does not offer core_user_get_users_by_field',
+                'Add core_user_get_users_by_field at %s' % ADMIN_SERVICE_FUNCTIONS, 'core_user_get_users_by_field'))
+            return {}
+        high = self.params['probe_max_fields']
+        if high < PROBE_MIN_FIELDS:
+            self.module.fail_json(msg='probe_max_fields must be at least %d, got %d' % (PROBE_MIN_FIELDS, high))
+        params = self.params
+        client = MoodleClient(params['url'], params['token'], validate_certs=params['validate_certs'],
+                              ca_path=params['ca_path'], timeout=params['timeout'], max_input_vars=UNLIMITED_FIELDS,
+                              retries=params['retries'], log=self.module.debug)
+        refused = []
+        try:
+            kept, requests, at_least = find_kept_fields(probe_function(client, user['id'], refused),
+                                                        PROBE_MIN_FIELDS, high)
+        except MoodleError as error:
+            self.problems.append(problem_from_error(error))
+            return {}
+        if kept is None:
+            self.problems.append(problem(
+                'probe', 'The site dropped fields of a request of only %d form fields: its PHP max_input_vars is far too '
+                'low, or core_user_get_users_by_field does not return the token user' % PROBE_MIN_FIELDS,
+                'Raise max_input_vars in the web server\'s php.ini (Moodle asks for at least 5000) and reload PHP',
+                'core_user_get_users_by_field'))
+            return {}
+        if refused:
+            size, error = min(refused, key=lambda pair: pair[0])
+            self.notes.append('The site refused a probe request of %d form fields instead of truncating it (%s); '
+                              'max_input_vars is the largest request it took whole, which is safe, but requests that '
+                              'large may fail' % (size, error))
+        if at_least:
+            self.notes.append('The site kept every field of the largest probe (%d fields): its max_input_vars is at least '
+                              'that; raise probe_max_fields to measure higher' % kept)
+        return dict(max_input_vars=safe_max_input_vars(kept),
+                    max_input_vars_probe=dict(kept_fields=kept, requests=requests, at_least=at_least))
+
+
+def argument_spec():
+    spec = connection_argument_spec()
+    spec.update(
+        modules=dict(type='list', elements='str', choices=MODULES, default=list(MODULES)),
+        check_permissions=dict(type='bool', default=True),
+        check_course=dict(type='int'),
+        probe_max_input_vars=dict(type='bool', default=False),
+        probe_max_fields=dict(type='int', default=100000),
+        fail_on_problems=dict(type='bool', default=True),
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    client = client_from_params(module)
+    SiteInfo(module, client).run()
+
+
+if __name__ == '__main__':
+    main()
