@@ -16,10 +16,11 @@ __metaclass__ = type
 
 import copy
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import (
     MASK, REQUESTS_IMPORT_ERROR, MoodleClient, MoodleError)
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import MoodleAPI
+from ansible_collections.lmsops.moodle.plugins.module_utils.masking import MaskingModule
 
 # What each action is called in results; "unchanged" covers "already absent" too.
 CHANGING_ACTIONS = ('created', 'updated', 'deleted', 'enrolled', 'unenrolled', 'assigned', 'unassigned')
@@ -96,7 +97,7 @@ class MoodleModule:
     module_options = {}        # options that are not per item
 
     def __init__(self):
-        self.module = AnsibleModule(argument_spec=self.argument_spec(), supports_check_mode=True,
+        self.module = MaskingModule(argument_spec=self.argument_spec(), supports_check_mode=True,
                                     mutually_exclusive=[(self.list_option, self.identity)] + self.item_mutually_exclusive,
                                     required_one_of=[(self.list_option, self.identity)])
         self.params = self.module.params
