@@ -10,7 +10,7 @@ ANSIBLE_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_
 BUILD := .build
 STAGE := $(BUILD)/ansible_collections/lmsops/moodle
 # What the staged copy holds: the collection's own top-level entries, nothing a tool left behind.
-STAGE_CONTENT := galaxy.yml meta plugins roles tests docs changelogs README.md CONTRIBUTING.md LICENSE COPYING \
+STAGE_CONTENT := galaxy.yml meta plugins roles tests docs changelogs README.md CHANGELOG.rst CONTRIBUTING.md LICENSE COPYING \
                  requirements.txt bindep.txt hacking bench Makefile .ansible-lint .ci
 INSTALLED := $(BUILD)/collections
 SHARED_TOOLS ?= ../shared/tools
@@ -19,16 +19,18 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: help venv stage build install sanity units conformance integration test demo bench clean \
-        docs docs-site lint ee test-oldest changelog-release
+        docs lint ee test-core test-oldest test-newest changelog-release
 
 help:
 	@echo "make demo         provision users against the emulator (or MOODLE_URL/MOODLE_TOKEN), twice"
-	@echo "make test         sanity + units (client, modules, emulator conformance) + integration"
+	@echo "make test         sanity + units (client, modules, emulator conformance) + integration, units and"
+	@echo "                  integration on ansible-core $(OLDEST_CORE) and $(NEWEST_CORE) too, then docs, lint and ee"
 	@echo "make sanity|units|conformance|integration|bench|build|clean"
 	@echo "make docs         module and role reference + guides as HTML in docs/build/html (checked for broken references)"
 	@echo "make lint         ansible-lint (production profile) on the role, the examples and the integration playbooks"
 	@echo "make ee           check the execution-environment files with ansible-builder (introspect + create)"
 	@echo "make test-oldest  units and integration on ansible-core $(OLDEST_CORE) (part of make test)"
+	@echo "make test-newest  sanity, units and integration on ansible-core $(NEWEST_CORE), Python 3.12 (part of make test)"
 
 $(BIN)/.installed: $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -71,9 +73,10 @@ integration: stage build
 	$(BIN)/python hacking/with_emulator.py --config $(STAGE)/tests/integration/integration_config.yml -- \
 	  bash -c 'cd $(STAGE) && ansible-test integration --python $(ANSIBLE_PYTHON) --color no'
 
-# The version matrix: sanity, units and integration on the newest ansible-core ($(VENV)), then
-# units and integration on the oldest supported one; then the docs, lint and EE checks.
-test: sanity units integration test-oldest docs lint ee
+# The version matrix: sanity, units and integration on ansible-core 2.19 ($(VENV)); units and
+# integration on the oldest supported (2.16); sanity, units and integration on the newest that
+# installs here (2.21, Python 3.12); then the docs, lint and EE checks.
+test: sanity units integration test-oldest test-newest docs lint ee
 	@$(BIN)/python hacking/summary.py $(STAGE)
 
 demo: build
@@ -83,13 +86,21 @@ bench: build
 	$(BIN)/python hacking/with_emulator.py --seed bench/seed.yaml -- $(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(BUILD) $(VENV) tests/output $(DOCS_OUT)
+	rm -rf $(BUILD) $(VENV) .venv-$(OLDEST_CORE) .venv-$(NEWEST_CORE) $(DOCS_VENV) $(LINT_VENV) tests/output $(DOCS_OUT)
 
 # --- The Ansible ecosystem: version matrix, docs site, lint, execution environment ------------------
 # Each tool set lives in its own virtualenv from its own pinned file, so $(VENV)'s set never moves.
 OLDEST_CORE ?= 2.16
 OLDEST_VENV ?= .venv-$(OLDEST_CORE)
-OLDEST_BUILD := $(BUILD)/core-$(OLDEST_CORE)
+# The newest ansible-core that installs here needs Python 3.12: pyenv's, or any python3.12 that runs.
+NEWEST_CORE ?= 2.21
+ifndef NEWEST_PYTHON
+NEWEST_PYTHON := $(firstword $(foreach py,$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.12,\
+                   $(shell $(py) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null && echo $(py))))
+endif
+CORE ?= $(OLDEST_CORE)
+CORE_PYTHON ?= $(PYTHON)
+CORE_TARGETS ?= units integration
 DOCS_VENV ?= .venv-docs
 LINT_VENV ?= .venv-lint
 DOCS_RST := $(BUILD)/docs-rst
@@ -107,13 +118,24 @@ $(LINT_VENV)/bin/.installed: tests/requirements-lint.txt
 	$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-lint.txt
 	touch $@
 
-# Units and integration again on the oldest supported ansible-core, in its own venv and build folder.
+# Units and integration on another ansible-core, each in its own venv (.venv-CORE, from
+# tests/requirements-CORE.txt) and build folder ($(BUILD)/core-CORE), with CORE_PYTHON:
+#   make test-core CORE=2.16    (the oldest supported; `make test-oldest`, part of `make test`)
+test-core:
+	@echo "=== ansible-core $(CORE) on $(CORE_PYTHON): $(CORE_TARGETS)"
+	$(MAKE) --no-print-directory $(CORE_TARGETS) VENV=.venv-$(CORE) PYTHON=$(CORE_PYTHON) \
+	  REQUIREMENTS=tests/requirements-$(CORE).txt BUILD=$(BUILD)/core-$(CORE)
+	@set -o pipefail; $(BIN)/python hacking/summary.py $(BUILD)/core-$(CORE)/ansible_collections/lmsops/moodle \
+	  | grep -v -e '^make test:' $(if $(findstring sanity,$(CORE_TARGETS)),,-e '^sanity:') | sed 's/^/ansible-core $(CORE) /'
+
 test-oldest:
-	@echo "=== ansible-core $(OLDEST_CORE): units and integration"
-	$(MAKE) --no-print-directory units integration VENV=$(OLDEST_VENV) \
-	  REQUIREMENTS=tests/requirements-$(OLDEST_CORE).txt BUILD=$(OLDEST_BUILD)
-	@set -o pipefail; $(BIN)/python hacking/summary.py $(OLDEST_BUILD)/ansible_collections/lmsops/moodle \
-	  | grep -v -e '^sanity:' -e '^make test:' | sed 's/^/ansible-core $(OLDEST_CORE) /'
+	@$(MAKE) --no-print-directory test-core CORE=$(OLDEST_CORE) CORE_PYTHON=$(PYTHON)
+
+# The newest: sanity too (the main .venv's ansible-core runs sanity, units and integration as well).
+test-newest:
+	@# Without a Python 3.12 the newest ansible-core this machine can run is the one in $(VENV), tested above.
+	@if [ -z "$(NEWEST_PYTHON)" ]; then echo "test-newest: NOT RUN - ansible-core $(NEWEST_CORE) needs Python 3.12 and none was found (set NEWEST_PYTHON); the newest ansible-core for this Python was tested by the steps above"; exit 0; fi
+	@$(MAKE) --no-print-directory test-core CORE=$(NEWEST_CORE) CORE_PYTHON=$(NEWEST_PYTHON) CORE_TARGETS="sanity units integration"
 
 # The documentation site: the reference generated by antsibull-docs from the installed collection
 # (every module, filter and role), the guides in docs/*.md, built offline by Sphinx. Broken
@@ -131,14 +153,14 @@ docs: build $(DOCS_VENV)/bin/.installed
 
 # ansible-lint, production profile, offline (.ansible-lint), against the installed collection.
 lint: build $(LINT_VENV)/bin/.installed
-	$(LINT_VENV)/bin/ansible-lint --nocolor roles/ docs/examples/ $(wildcard tests/integration/targets/*/)
+	PATH=$(abspath $(LINT_VENV))/bin:$$PATH ansible-lint --nocolor roles/ docs/examples/ $(wildcard tests/integration/targets/*/)
 
 # The execution-environment files: ansible-builder must find requests through the installed
 # collection's meta/execution-environment.yml, and `create` must accept the definition that
 # docs/execution-environment.md gives users (no container is built).
 ee: build $(LINT_VENV)/bin/.installed
 	rm -rf $(EE_DIR) && mkdir -p $(EE_DIR)
-	$(LINT_VENV)/bin/ansible-builder introspect $(INSTALLED) | tee $(EE_DIR)/introspect.txt
+	set -o pipefail; PATH=$(abspath $(LINT_VENV))/bin:$$PATH ansible-builder introspect $(INSTALLED) | tee $(EE_DIR)/introspect.txt
 	grep -q 'requests.*from collection lmsops.moodle' $(EE_DIR)/introspect.txt || { echo 'ee: requests not found through meta/execution-environment.yml'; exit 1; }
 	$(LINT_VENV)/bin/python docs/antsibull/ee_example.py docs/execution-environment.md $(EE_DIR)
 	cp $(BUILD)/dist/lmsops-moodle-*.tar.gz $(EE_DIR)/
