@@ -16,19 +16,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible_collections.lmsops.moodle.plugins.module_utils.masking import (
     NO_LOG_PLACEHOLDER, MaskingModule, SecretMasker)
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19
-    import contextlib
-    from unittest import mock
-
-    from ansible.module_utils import basic
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))):
-            yield
+from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import patch_module_args
 
 
 def sample(count, seed=7):

@@ -14,19 +14,7 @@ from ansible_collections.lmsops.moodle.plugins.modules import moodle_role_assign
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_role_assignment import (
     MoodleRoleAssignmentModule, instance_field)
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19
-    import contextlib
-    from unittest import mock
-
-    from ansible.module_utils import basic
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))):
-            yield
+from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import patch_module_args
 
 CORE = ['core_webservice_get_site_info', 'core_user_get_users_by_field', 'core_course_get_courses_by_field',
         'core_course_get_categories', 'core_enrol_get_enrolled_users', 'core_role_assign_roles',
