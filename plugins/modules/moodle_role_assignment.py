@@ -378,7 +378,10 @@ def _item_index(problem):
 
 def describe(item):
     """How messages name an item: alice: teacher in course PHYS101."""
-    role = item.get('role') if item.get('role') else 'role_id %s' % item.get('role_id')
+    if item.get('role'):
+        role = item['role']
+    else:
+        role = 'role_id %s' % item['role_id'] if item.get('role_id') is not None else 'no role'
     instance = _text(item.get('instance'))
     where = '%s %s' % (item.get('context'), instance) if instance and item.get('context') != 'system' else item.get('context')
     if item.get('state') == 'absent':
