@@ -72,6 +72,15 @@ class AccessException(MoodleError):
         super().__init__('accessexception', 'Access control exception', debuginfo)
 
 
+class RequiredCapability(MoodleError):
+    """required_capability_exception: the token user lacks a capability; Moodle names it by its description."""
+
+    exception_class = 'core\\exception\\required_capability_exception'
+
+    def __init__(self, description):
+        super().__init__('nopermissions', 'Sorry, but you do not currently have permissions to do that (%s).' % description)
+
+
 class DmlWriteError(MoodleError):
     """dml_write_exception (a unique index refused the write)."""
 

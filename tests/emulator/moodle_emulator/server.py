@@ -16,14 +16,30 @@ from . import functions_core
 from . import functions_course  # noqa: F401  pylint: disable=unused-import
 from . import functions_local  # noqa: F401  pylint: disable=unused-import
 from . import phpform, render
-from .errors import AccessException, DmlMissingRecord, InvalidParameter, MoodleError
+from .errors import AccessException, DmlMissingRecord, InvalidParameter, MoodleError, RequiredCapability
 from .params import validate_parameters
 from .registry import FUNCTIONS, Call
 from .state import SETTING_KEYS, Site
 
 ENDPOINT = '/webservice/rest/server.php'
 CONTROL = '/__emulator__'
-RUNTIME_SETTINGS = ('enablewebservices', 'rest_enabled', 'debug', 'max_input_vars', 'companion_plugin', 'allowaccountssameemail')
+RUNTIME_SETTINGS = ('enablewebservices', 'rest_enabled', 'debug', 'max_input_vars', 'companion_plugin', 'allowaccountssameemail',
+                    'missing_capabilities')
+# The capability each function requires (checked after its parameters, as Moodle's execute() does), with the
+# description Moodle's nopermissions message names it by.
+FUNCTION_CAPABILITIES = {
+    'core_user_create_users': ('moodle/user:create', 'Create users'),
+    'core_user_update_users': ('moodle/user:update', 'Edit user profile'),
+    'core_user_delete_users': ('moodle/user:delete', 'Delete users'),
+    'core_enrol_get_enrolled_users': ('moodle/course:viewparticipants', 'View participants'),
+    'enrol_manual_enrol_users': ('enrol/manual:enrol', 'Enrol users'),
+    'enrol_manual_unenrol_users': ('enrol/manual:unenrol', 'Unenrol users from the course'),
+    'core_role_assign_roles': ('moodle/role:assign', 'Assign roles to users'),
+    'core_role_unassign_roles': ('moodle/role:assign', 'Assign roles to users'),
+    'local_lmsops_get_roles': ('moodle/role:review', 'Review permissions for others'),
+    'local_lmsops_get_role_assignments': ('moodle/role:review', 'Review permissions for others'),
+    'local_lmsops_get_user_enrolments': ('moodle/course:enrolreview', 'Review course enrolments'),
+}
 
 ACCESS_DEBUGINFO = (
     'Access to the function %s() is not allowed.\n'
@@ -95,6 +111,8 @@ class EmulatorCore:
                     raise ValueError('unknown setting %r' % key)
                 if key == 'max_input_vars' and value is not None:
                     value = int(value)
+                elif key == 'missing_capabilities':
+                    value = [str(capability) for capability in value or []]
                 elif key in RUNTIME_SETTINGS and key != 'max_input_vars':
                     value = bool(value)
                 self.site.settings[key] = value
@@ -166,6 +184,9 @@ class EmulatorCore:
         if service is None or not service['enabled'] or wsfunction not in functions_core.service_functions(site, service):
             raise AccessException(ACCESS_DEBUGINFO % wsfunction)
         args = validate_parameters(func.params, params, tuple(site.settings['langs']))
+        capability = FUNCTION_CAPABILITIES.get(wsfunction)
+        if capability and capability[0] in site.settings['missing_capabilities']:
+            raise RequiredCapability(capability[1])
         return func.impl(Call(site, user['id'], record), args)
 
 

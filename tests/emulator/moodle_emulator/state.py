@@ -61,13 +61,15 @@ DEFAULT_SETTINGS = {
     'max_input_vars': None,
     'companion_plugin': False,
     'allowaccountssameemail': False,
+    # Capabilities the token users lack (a test switch: the emulator has no role definitions).
+    'missing_capabilities': [],
     'langs': ['en'],
     'themerev': None,
     'coursecontact_roles': [3],
 }
 
 SETTING_KEYS = ('enablewebservices', 'rest_enabled', 'debug', 'max_input_vars', 'companion_plugin', 'allowaccountssameemail',
-                'siteurl', 'sitename', 'release', 'version', 'companion_version', 'langs', 'themerev', 'coursecontact_roles')
+                'missing_capabilities', 'siteurl', 'sitename', 'release', 'version', 'companion_version', 'langs', 'themerev', 'coursecontact_roles')
 
 USER_DEFAULTS = {
     'auth': 'manual', 'idnumber': '', 'suspended': 0, 'confirmed': 1, 'deleted': 0, 'city': '', 'country': '',

@@ -96,3 +96,21 @@ def test_failed_reseed_keeps_the_site(emulator):
     assert control(emulator, 'POST', '/reseed', {'seed': bad}).status_code == 400
     assert emulator.state is site
     assert site.course_by_shortname['PHYS101'] == 2 and len(site.tokens) == 2
+
+
+def test_missing_capabilities_answer_nopermissions_like_moodle(emulator):
+    """A switch for tests: the token user lacks a capability, so the functions that check it refuse."""
+    emulator.set(missing_capabilities=['moodle/course:viewparticipants'])
+    url = emulator.url + '/webservice/rest/server.php'
+    token = emulator.tokens['full']
+    answer = requests.post(url, data={'wstoken': token, 'wsfunction': 'core_enrol_get_enrolled_users',
+                                      'moodlewsrestformat': 'json', 'courseid': '2'}, timeout=10).json()
+    assert answer == {'exception': 'core\\exception\\required_capability_exception', 'errorcode': 'nopermissions',
+                      'message': 'Sorry, but you do not currently have permissions to do that (View participants).'}
+    other = requests.post(url, data={'wstoken': token, 'wsfunction': 'core_user_get_users_by_field',
+                                     'moodlewsrestformat': 'json', 'field': 'id', 'values[0]': '2'}, timeout=10).json()
+    assert other[0]['username'] == 'admin'
+    emulator.set(missing_capabilities=[])
+    again = requests.post(url, data={'wstoken': token, 'wsfunction': 'core_enrol_get_enrolled_users',
+                                     'moodlewsrestformat': 'json', 'courseid': '2'}, timeout=10).json()
+    assert isinstance(again, list)
