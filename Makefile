@@ -18,7 +18,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(abspath $(INSTALLED))
 export ANSIBLE_FORCE_COLOR ?= 0
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv stage build install sanity units conformance integration test demo bench clean \
+.PHONY: help venv stage build install sanity units conformance integration integration-moodle moodle-site test demo bench clean \
         docs lint ee test-core test-oldest test-newest changelog-release
 
 help:
@@ -72,6 +72,22 @@ conformance: venv
 integration: stage build
 	$(BIN)/python hacking/with_emulator.py --config $(STAGE)/tests/integration/integration_config.yml -- \
 	  bash -c 'cd $(STAGE) && ansible-test integration --python $(ANSIBLE_PYTHON) --color no'
+
+# Real Moodle sites on 127.0.0.1 (hacking/moodle_site.py; as root: it installs Debian's PHP, PostgreSQL
+# and Apache when missing). MOODLE_SOURCE=<tarball, directory or URL> chooses the Moodle source.
+MOODLE_VERSIONS ?= 4.5 5.1
+VERSION ?= 5.1
+moodle-site: build
+	$(BIN)/python hacking/moodle_site.py up $(VERSION)
+
+# The integration targets against each real site, with the token the setup role issued.
+integration-moodle: stage build
+	@set -e; mkdir -p $(STAGE)/tests/output; rm -f $(STAGE)/tests/output/real-sites-passed.txt; for version in $(MOODLE_VERSIONS); do \
+	  echo "=== integration against a real Moodle $$version"; \
+	  $(BIN)/python hacking/with_emulator.py --site $$version --config $(STAGE)/tests/integration/integration_config.yml -- \
+	    bash -c 'cd $(STAGE) && ansible-test integration --python $(ANSIBLE_PYTHON) --color no'; \
+	  echo "$$version" >> $(STAGE)/tests/output/real-sites-passed.txt; \
+	done
 
 # The version matrix: sanity, units and integration on ansible-core 2.19 ($(VENV)); units and
 # integration on the oldest supported (2.16); sanity, units and integration on the newest that

@@ -1,14 +1,18 @@
 #!/usr/bin/env python
 # Copyright: (c) 2026, lmsops.moodle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run a command with a Moodle emulator serving on 127.0.0.1, then stop the emulator.
+"""Run a command with a Moodle emulator (or a real Moodle site) serving on 127.0.0.1.
 
     with_emulator.py [--seed SEED] [--config FILE] -- COMMAND ARGS...
+    with_emulator.py --site VERSION [--config FILE] -- COMMAND ARGS...
 
 The command gets MOODLE_URL, MOODLE_TOKEN (the full token), MOODLE_LIMITED_TOKEN and
-MOODLE_EMULATOR_CONTROL in its environment; with --config the same values are also
-written as an ansible-test integration_config.yml.  When MOODLE_URL and MOODLE_TOKEN are
-already set (a real site), no emulator is started and the command runs against that site.
+MOODLE_EMULATOR_CONTROL in its environment; with --config the same values, the site's kind
+(emulator or moodle), version, PHP max_input_vars and whether the companion plugin is there are
+also written as an ansible-test integration_config.yml.  With --site, a real Moodle of that
+version is brought up (or reset) by hacking/moodle_site.py and its test control API served for
+the run.  When MOODLE_URL and MOODLE_TOKEN are already set (a site of your own), nothing is
+started and the command runs against that site.
 """
 
 import argparse
@@ -39,12 +43,25 @@ def main():
     parser.add_argument('--seed', default='recordings')
     parser.add_argument('--config', help='write an ansible-test integration_config.yml here')
     parser.add_argument('--emulator-arg', action='append', default=[])
+    parser.add_argument('--site', help='a real Moodle site of this version (hacking/moodle_site.py)')
     parser.add_argument('command', nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ['--'] else args.command
-    proc = None
-    if os.environ.get('MOODLE_URL') and os.environ.get('MOODLE_TOKEN'):
+    proc = server = None
+    site = {'site_kind': 'emulator', 'version': None, 'max_input_vars': None, 'companion_plugin': False}
+    if args.site:
+        sys.path.insert(0, HERE)
+        import moodle_site  # pylint: disable=import-outside-toplevel
+        real = moodle_site.Site(args.site)
+        info = real.up()
+        server, control = moodle_site.serve_control(real)
+        values = {'url': info['url'], 'token': info['tokens']['full'], 'limited': info['tokens']['limited'],
+                  'control': control}
+        site.update((key, info[key]) for key in site)
+        print('Moodle %s (%s) serving at %s' % (args.site, info['release'], values['url']), flush=True)
+    elif os.environ.get('MOODLE_URL') and os.environ.get('MOODLE_TOKEN'):
         values = {'url': os.environ['MOODLE_URL'], 'token': os.environ['MOODLE_TOKEN'], 'limited': '', 'control': ''}
+        site['site_kind'] = 'moodle'
         print('Using the Moodle site at %s' % values['url'], flush=True)
     else:
         proc, info = start_emulator(args.seed, args.emulator_arg)
@@ -53,14 +70,20 @@ def main():
         print('Moodle emulator serving at %s' % values['url'], flush=True)
     env = dict(os.environ, MOODLE_URL=values['url'], MOODLE_TOKEN=values['token'],
                MOODLE_LIMITED_TOKEN=values['limited'], MOODLE_EMULATOR_CONTROL=values['control'])
+    if site['max_input_vars']:
+        env['MOODLE_MAX_INPUT_VARS'] = str(site['max_input_vars'])
     if args.config:
         with open(args.config, 'w') as handle:
             handle.write('# written by hacking/with_emulator.py for this run only\n')
             for key in ('url', 'token', 'limited', 'control'):
                 handle.write('moodle_%s: %s\n' % ('limited_token' if key == 'limited' else key, json.dumps(values[key])))
+            for key, value in site.items():
+                handle.write('moodle_%s: %s\n' % (key, json.dumps(value)))
     try:
         code = subprocess.call(command, env=env)
     finally:
+        if server:
+            server.shutdown()
         if proc:
             proc.terminate()
             try:

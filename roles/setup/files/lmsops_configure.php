@@ -313,11 +313,52 @@ function lmsops_ensure_role(array $wanted, ?stdClass $user, $syscontext, bool $c
         }
     }
 
+    lmsops_ensure_allow_assign($wanted, $roleid, $check, $changes);
+
     $username = $user ? $user->username : '(new user)';
     if (!$roleid || !$user || !user_has_role_assignment($user->id, $roleid, $syscontext->id)) {
         $changes[] = 'assigned role ' . $wanted['shortname'] . ' to ' . $username . ' at system level';
         if (!$check) {
             role_assign($roleid, $user->id, $syscontext->id);
+        }
+    }
+}
+
+/**
+ * The role's "Allow role assignments" entries (Site administration > Users > Permissions > Define roles >
+ * Allow role assignments): Moodle lets a non-administrator enrol with, or assign, only the roles listed there.
+ *
+ * @param array $wanted spec['role']
+ * @param int|null $roleid null in check mode when the role would be created
+ * @param bool $check
+ * @param string[] $changes
+ */
+function lmsops_ensure_allow_assign(array $wanted, ?int $roleid, bool $check, array &$changes): void {
+    global $DB;
+
+    $ids = $wanted['allow_assign']
+        ? $DB->get_records_list('role', 'shortname', $wanted['allow_assign'], '', 'shortname, id')
+        : [];
+    $unknown = array_diff($wanted['allow_assign'], array_keys($ids));
+    if ($unknown) {
+        throw new lmsops_configure_error('Roles to allow assigning not found on this site: ' . implode(', ', $unknown)
+            . ' (moodle_setup_role_allow_assign takes role shortnames)');
+    }
+    $current = $roleid
+        ? $DB->get_records_sql_menu('SELECT r.shortname, r.id FROM {role_allow_assign} a JOIN {role} r ON r.id = a.allowassign
+                                     WHERE a.roleid = ?', [$roleid])
+        : [];
+    $plan = lmsops_plan_allow_assign(array_keys($current), $wanted['allow_assign']);
+    foreach ($plan['add'] as $shortname) {
+        $changes[] = 'allowed role ' . $wanted['shortname'] . ' to assign ' . $shortname;
+        if (!$check) {
+            core_role_set_assign_allowed($roleid, (int) $ids[$shortname]->id);
+        }
+    }
+    foreach ($plan['remove'] as $shortname) {
+        $changes[] = 'stopped role ' . $wanted['shortname'] . ' assigning ' . $shortname;
+        if (!$check) {
+            $DB->delete_records('role_allow_assign', ['roleid' => $roleid, 'allowassign' => (int) $current[$shortname]]);
         }
     }
 }

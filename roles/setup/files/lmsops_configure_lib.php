@@ -218,10 +218,16 @@ function lmsops_normalise_spec($spec): array {
             $errors[] = 'role.capabilities: a list of capability names (moodle/user:create...) is required';
             $capabilities = [];
         }
+        $allowassign = $role['allow_assign'] ?? [];
+        if (!$isstrings($allowassign, '#^[a-z0-9_-]+$#')) {
+            $errors[] = 'role.allow_assign: a list of role shortnames (student, editingteacher...)';
+            $allowassign = [];
+        }
         $result['role'] = [
             'shortname' => $role['shortname'] ?? '',
             'name' => trim((string) $name),
             'capabilities' => array_values(array_unique($capabilities)),
+            'allow_assign' => array_values(array_unique($allowassign)),
         ];
     }
 
@@ -301,6 +307,23 @@ function lmsops_plan_capabilities(array $current, array $wanted): array {
     sort($allow);
     sort($remove);
     return ['allow' => $allow, 'remove' => $remove];
+}
+
+/**
+ * What to do to a role's "Allow role assignments" entries so that it may assign exactly the wanted roles.
+ *
+ * @param string[] $current shortnames of the roles it may assign now
+ * @param string[] $wanted shortnames of the roles it must be allowed to assign
+ * @return array ['add' => string[], 'remove' => string[]], each sorted
+ */
+function lmsops_plan_allow_assign(array $current, array $wanted): array {
+    $current = array_values(array_unique(array_map('strval', $current)));
+    $wanted = array_values(array_unique(array_map('strval', $wanted)));
+    $add = array_values(array_diff($wanted, $current));
+    $remove = array_values(array_diff($current, $wanted));
+    sort($add);
+    sort($remove);
+    return ['add' => $add, 'remove' => $remove];
 }
 
 /**

@@ -96,6 +96,7 @@ function full_spec(): array {
         'role' => [
             'shortname' => 'lmsops_ws', 'name' => 'lmsops web service',
             'capabilities' => ['webservice/rest:use', 'moodle/user:create'],
+            'allow_assign' => ['student', 'editingteacher'],
         ],
         'token' => ['reuse' => true, 'name' => 'lmsops'],
     ];
@@ -237,6 +238,20 @@ check('service: built-in refused', $builtin['error'] !== null && strpos($builtin
     && !$builtin['create'] && $builtin['update'] === [], var_export($builtin, true));
 
 // Context levels.
+check_same('allow assign: a new role gets every wanted entry', ['add' => ['editingteacher', 'student'], 'remove' => []],
+    lmsops_plan_allow_assign([], ['student', 'editingteacher', 'student']));
+check_same('allow assign: nothing to do', ['add' => [], 'remove' => []],
+    lmsops_plan_allow_assign(['student', 'teacher'], ['teacher', 'student']));
+check_same('allow assign: exactly the wanted ones', ['add' => ['teacher'], 'remove' => ['manager']],
+    lmsops_plan_allow_assign(['manager', 'student'], ['student', 'teacher']));
+$noassign = full_spec();
+unset($noassign['role']['allow_assign']);
+check_same('spec: allow_assign defaults to none', [], lmsops_normalise_spec($noassign)['role']['allow_assign']);
+$badassign = full_spec();
+$badassign['role']['allow_assign'] = ['Student Role'];
+check_throws('spec: allow_assign takes shortnames', function() use ($badassign) {
+    lmsops_normalise_spec($badassign);
+}, 'InvalidArgumentException', 'role.allow_assign');
 check_same('levels: new role gets system', [10], lmsops_plan_contextlevels([], 10));
 check_same('levels: system already there', null, lmsops_plan_contextlevels(['10', '40'], 10));
 check_same('levels: system added, others kept', [10, 40, 50], lmsops_plan_contextlevels(['50', '40'], 10));
