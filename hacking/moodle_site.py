@@ -22,6 +22,8 @@ The JSON line: {"url", "tokens": {"full", "limited"}, "version", "release", "max
 """
 
 import argparse
+import contextlib
+import fcntl
 import glob
 import hashlib
 import json
@@ -91,6 +93,14 @@ class Site:
         self.answer_file = os.path.join(self.home, 'site.json')
         self.vhost = '/etc/apache2/sites-available/lmsops-moodle-%s.conf' % self.tag
         self._types = {}
+
+    @contextlib.contextmanager
+    def locked(self):
+        """One command at a time on a site: a second `up` waits for the first instead of building beside it."""
+        os.makedirs(os.path.dirname(self.home), exist_ok=True)
+        with open(os.path.join(os.path.dirname(self.home), '.%s.lock' % self.tag), 'w') as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
 
     # -- the machine --------------------------------------------------------------------------------
     def prerequisites(self):
@@ -273,6 +283,8 @@ require_once(__DIR__ . '/lib/setup.php');
                   '--adminemail=admin@moodle.example.test', '--fullname=Moodle Test Site', '--shortname=moodle'])
         say('installed in %.0f s' % (time.time() - started))
         self.seed(os.path.join(FILES, 'baseline.json'))
+        # The recordings' starting site (admin's own tokens, no token user): hacking/record_conformance.py.
+        self.psql('CREATE DATABASE %s_fresh TEMPLATE %s' % (self.db, self.db))
         self.apache()
         return self.provision_and_keep(source)
 
@@ -342,11 +354,17 @@ require_once(__DIR__ . '/lib/setup.php');
             return None
         with open(self.answer_file) as handle:
             answer = json.load(handle)
-        if not self.psql("SELECT 1 FROM pg_database WHERE datname = '%s_base'" % self.db):
+        templates = self.psql("SELECT count(*) FROM pg_database WHERE datname IN ('%s_base', '%s_fresh')"
+                              % (self.db, self.db))
+        if templates != '2':
             return None
         return answer
 
     def up(self, source=None, rebuild=False):
+        with self.locked():
+            return self._up(source, rebuild)
+
+    def _up(self, source, rebuild):
         self.prerequisites()
         source = self.source(source)
         answer = None if rebuild else self.saved()
@@ -364,12 +382,13 @@ require_once(__DIR__ . '/lib/setup.php');
                 answer = self.provision_and_keep(source)
         return {key: value for key, value in answer.items() if key not in ('fingerprint', 'provisioning')}
 
-    def reset(self):
-        """Back to the provisioned site: the template database, empty caches."""
+    def reset(self, template='base'):
+        """Back to the provisioned site (or, with 'fresh', to the site before provisioning): a copy of the
+        template database, empty caches."""
         self.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND pid <> "
                   "pg_backend_pid()" % self.db)
         self.psql('DROP DATABASE IF EXISTS %s' % self.db)
-        self.psql('CREATE DATABASE %s TEMPLATE %s_base OWNER %s' % (self.db, self.db, DB_USER))
+        self.psql('CREATE DATABASE %s TEMPLATE %s_%s OWNER %s' % (self.db, self.db, template, DB_USER))
         for folder in ('cache', 'localcache', 'temp'):
             path = os.path.join(self.data, folder)
             for name in os.listdir(path) if os.path.isdir(path) else []:
@@ -380,7 +399,7 @@ require_once(__DIR__ . '/lib/setup.php');
         if not quiet:
             say('removing the %s site' % self.version)
         if shutil.which('psql') and subprocess.run(['pg_isready', '-q', '-h', '127.0.0.1'], check=False).returncode == 0:
-            for name in (self.db, self.db + '_base'):
+            for name in (self.db, self.db + '_base', self.db + '_fresh'):
                 self.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'" % name)
                 self.psql('DROP DATABASE IF EXISTS %s' % name)
         for path in (self.code, self.data, self.answer_file):
@@ -536,11 +555,9 @@ def main():
     if os.geteuid() != 0:
         sys.exit('moodle_site: run as root (it installs packages, writes an Apache vhost and runs as www-data)')
     site = Site(args.version)
-    if args.action == 'down':
-        site.down()
-        return
-    if args.action == 'reset':
-        site.reset()
+    if args.action in ('down', 'reset'):
+        with site.locked():
+            getattr(site, args.action)()
         return
     answer = site.up(args.source, args.rebuild)
     if args.action == 'serve':

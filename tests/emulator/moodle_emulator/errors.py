@@ -40,8 +40,11 @@ class MoodleError(Exception):
         if exception_class:
             self.exception_class = exception_class
 
-    def render(self, debug):
-        """Return (exception class, errorcode, message, debuginfo or None)."""
+    def render(self, debug, hides_missing_records=True):  # pylint: disable=unused-argument
+        """Return (exception class, errorcode, message, debuginfo or None).
+
+        hides_missing_records: the site's release hides which record was missing while debugging is off
+        (5.1 does; 4.5 names it and only drops the debuginfo)."""
         return self.exception_class, self.errorcode, self.message, (self.debuginfo if debug else None)
 
 
@@ -93,7 +96,9 @@ class DmlWriteError(MoodleError):
 class DmlMissingRecord(MoodleError):
     """dml_missing_record_exception: a MUST_EXIST read found nothing.
 
-    With debugging off Moodle hides the table: errorcode invalidrecordunknown.
+    With debugging off Moodle 5.1 hides the table (errorcode invalidrecordunknown); 4.5 answers as with
+    debugging on, without the debuginfo (recordings/4.5 and 5.1: prereq_unknown_function,
+    enrol_unknown_user, user_delete_missing).
     """
 
     exception_class = 'dml_missing_record_exception'
@@ -104,8 +109,8 @@ class DmlMissingRecord(MoodleError):
         self.params = list(params)
         super().__init__('invalidrecord', "Can't find data record in database table %s." % table)
 
-    def render(self, debug):
-        if not debug:
+    def render(self, debug, hides_missing_records=True):
+        if not debug and hides_missing_records:
             return self.exception_class, 'invalidrecordunknown', "Can't find data record in database.", None
         if self.table == 'user':
             code, message = 'invaliduser', 'Invalid user'
@@ -114,7 +119,7 @@ class DmlMissingRecord(MoodleError):
         else:
             code, message = 'invalidrecord', "Can't find data record in database table %s." % self.table
         debuginfo = self.sql + '\n[' + php_array_export(self.params) + ']'
-        return self.exception_class, code, message, debuginfo
+        return self.exception_class, code, message, (debuginfo if debug else None)
 
 
 def moodle_exception(errorcode, message=None, debuginfo=None, module='error'):

@@ -159,7 +159,7 @@ class EmulatorCore:
         try:
             result = self._call(token, wsfunction, func, params)
         except MoodleError as exc:
-            exception_class, errorcode, message, debuginfo = exc.render(debug)
+            exception_class, errorcode, message, debuginfo = exc.render(debug, site.hides_missing_records())
             entry['errorcode'] = errorcode
             ctype, body = render.error(exception_class, errorcode, message, debuginfo, fmt)
             return 200, ctype, body

@@ -721,6 +721,11 @@ class Site:
             'profile_fields': list(self.profile_fields.values()),
         }
 
+    def hides_missing_records(self):
+        """Moodle 5.1 (version 2025...) hides a missing record's table while debugging is off; 4.5 does not
+        (both recorded; the releases between them were not)."""
+        return self.settings['version'] >= '2025'
+
     def token_names(self):
         """name -> token value."""
         return {t['name']: t['token'] for t in self.tokens.values()}

@@ -53,7 +53,7 @@ def pytest_terminal_summary(terminalreporter):
             nodeid = getattr(report, 'nodeid', '')
             if 'test_conformance.py::test_recording[' not in nodeid or getattr(report, 'when', 'call') != 'call':
                 continue
-            folder = nodeid.split('[', 1)[1].split('/', 1)[0]
+            folder = '/'.join(nodeid.split('[', 1)[1].split('/')[:2])
             total[folder] = total.get(folder, 0) + 1
             if outcome == 'passed':
                 matched[folder] = matched.get(folder, 0) + 1

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: lmsops.moodle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Replay every recorded exchange against a fresh emulator over real HTTP and compare."""
+"""Replay every exchange recorded on each real Moodle version against a fresh emulator told to be that
+version, over real HTTP, and compare (hacking/record_conformance.py re-records them)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from moodle_emulator import Emulator  # pylint: disable=import-error
 RECORDINGS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'recordings')
 
 FOLDERS = ('debug-off', 'debug-on')
+# Each recorded version and the emulator seed that makes the emulator that version.
+VERSIONS = {'4.5': 'recordings-4.5', '5.1': 'recordings'}
 RECORDED_SITE = 'https://moodle.example.test'
 
 # The values the recordings README lists as differing from one site or run to the next.
@@ -28,6 +31,7 @@ XML_VOLATILE = re.compile(r'(<KEY name="(?:%s)">)<VALUE>[^<]*</VALUE>' % '|'.joi
 
 
 def _index(folder):
+    """folder is VERSION/debug-off or VERSION/debug-on."""
     with open(os.path.join(RECORDINGS_DIR, folder, 'INDEX.json'), encoding='utf-8') as handle:
         return [entry['name'] for entry in json.load(handle)]
 
@@ -37,7 +41,8 @@ def _recording(folder, name):
         return json.load(handle)
 
 
-CASES = [(folder, position, name) for folder in FOLDERS for position, name in enumerate(_index(folder))]
+CASES = [(version + '/' + folder, position, name) for version in sorted(VERSIONS) for folder in FOLDERS
+         for position, name in enumerate(_index(version + '/' + folder))]
 
 
 def normalise(value, site_url):
@@ -73,7 +78,8 @@ class Replay:
 
     def __init__(self, folder):
         self.folder = folder
-        self.emulator = Emulator(seed='recordings').start()
+        self.seed = VERSIONS[folder.split('/')[0]]
+        self.emulator = Emulator(seed=self.seed).start()
         self.session = requests.Session()
         self.position = None
 
@@ -85,8 +91,8 @@ class Replay:
 
     def reset(self):
         """Fresh site for the start of the sequence."""
-        self.control('reseed', {'seed': 'recordings'})
-        self.control('settings', {'debug': self.folder == 'debug-on'})
+        self.control('reseed', {'seed': self.seed})
+        self.control('settings', {'debug': self.folder.endswith('debug-on')})
         self.position = 0
 
     def prepare(self, position):
