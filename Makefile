@@ -18,7 +18,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(abspath $(INSTALLED))
 export ANSIBLE_FORCE_COLOR ?= 0
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv stage build install sanity units conformance integration integration-moodle moodle-site test demo bench clean \
+.PHONY: help venv stage build install sanity units conformance integration integration-moodle moodle-site record-conformance test demo bench clean \
         docs lint ee test-core test-oldest test-newest changelog-release
 
 help:
@@ -79,6 +79,10 @@ MOODLE_VERSIONS ?= 4.5 5.1
 VERSION ?= 5.1
 moodle-site: build
 	$(BIN)/python hacking/moodle_site.py up $(VERSION)
+
+# Re-record the conformance exchanges from each real site into tests/unit/emulator/recordings/VERSION.
+record-conformance: build
+	@set -e; for version in $(MOODLE_VERSIONS); do $(BIN)/python hacking/record_conformance.py $$version; done
 
 # The integration targets against each real site, with the token the setup role issued.
 integration-moodle: stage build
