@@ -118,6 +118,19 @@ class MoodleAPI:
         answer = self.client.call('core_course_get_courses_by_field', {'field': field, 'value': value})
         return (answer or {}).get('courses') or []
 
+    def _courses_by_ids(self, ids):
+        """One 'ids' read; Moodle 4.5 and 5.1 fail it with a PHP Error when one id has no course, so
+        then each id is read on its own (a missing one simply returns nothing)."""
+        try:
+            return self.get_courses_by_field('ids', ','.join(str(v) for v in ids))
+        except MoodleError as error:
+            if error.kind != 'php_error':
+                raise
+        courses = []
+        for value in ids:
+            courses.extend(self.get_courses_by_field('id', value))
+        return courses
+
     def get_courses(self, field, values):
         """Courses by id, shortname or idnumber; ids go in one call, the others one call each."""
         values = list(dict.fromkeys(values))
@@ -127,7 +140,7 @@ class MoodleAPI:
             courses = []
             # 'ids' takes a comma-separated list in a single field.
             for start in range(0, len(values), 500):
-                courses.extend(self.get_courses_by_field('ids', ','.join(str(v) for v in values[start:start + 500])))
+                courses.extend(self._courses_by_ids(values[start:start + 500]))
             return courses
         courses = []
         for value in values:

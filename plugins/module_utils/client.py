@@ -83,7 +83,7 @@ class MoodleError(Exception):
 
     ``kind`` classifies it (``webservices_disabled``, ``invalid_token``, ``access``,
     ``permission``, ``invalid_parameter``, ``not_moodle``, ``tls``, ``timeout``,
-    ``connection``, ``http``, ``moodle``, ``too_large``, ``incomplete_answer``);
+    ``connection``, ``http``, ``moodle``, ``php_error``, ``too_large``, ``incomplete_answer``);
     ``errorcode``/``debuginfo`` are Moodle's own; ``hint`` tells a Moodle admin what to fix;
     ``outcome_unknown`` is true when a write may or may not have been applied.
     """
@@ -126,7 +126,11 @@ def diagnose_exception(function, payload):
     message = payload.get('message') or errorcode or 'Moodle reported an error'
     debuginfo = _squash(payload.get('debuginfo')) or None
     kind, hint = 'moodle', None
-    if '<' in errorcode and '>' in errorcode:
+    if 'errorcode' not in payload:
+        kind = 'php_error'
+        message = 'Moodle failed with a PHP %s: %s' % (payload.get('exception') or 'error', message)
+        hint = 'This is a fault inside Moodle, not a setting: the web server\'s PHP error log has the detail'
+    elif '<' in errorcode and '>' in errorcode:
         # Password policy and other validation texts arrive as HTML inside errorcode.
         message = html_to_text(errorcode)
         errorcode = 'validation'
@@ -301,14 +305,21 @@ class MoodleClient:
     def _decode(self, function, response, write):
         content_type = response.headers.get('Content-Type', '')
         text = response.text
-        if response.status_code == 200 and 'json' in content_type or (response.status_code == 200 and text[:1] in '[{n'):
+        if response.status_code == 200 and not text.strip():
+            # Functions without a return value answer the literal null: an empty body is never a result.
+            raise MoodleError('Moodle answered HTTP 200 with an empty body, which is never a web-service answer',
+                              kind='not_moodle', function=function, status=200, outcome_unknown=write,
+                              hint='A PHP fatal error with display_errors off, or a proxy that dropped the answer: '
+                                   'the web server\'s PHP error log says which')
+        if response.status_code == 200 and ('json' in content_type or text[:1] in '[{n'):
             try:
-                payload = response.json() if text.strip() else None
+                payload = response.json()
             except ValueError:
                 raise MoodleError('Moodle answered HTTP 200 with a body that is not valid JSON: %s' % _squash(text)[:200],
                                   kind='not_moodle', function=function, status=200, outcome_unknown=write,
                                   hint='PHP warnings or notices may be printed into answers: turn display_errors off')
-            if isinstance(payload, dict) and 'exception' in payload and 'errorcode' in payload:
+            # A PHP Error (not a Moodle exception) comes as {"exception": "Error", "message": ...}, no errorcode.
+            if isinstance(payload, dict) and 'exception' in payload and ('errorcode' in payload or 'message' in payload):
                 error = diagnose_exception(function, payload)
                 error.outcome_unknown = write
                 raise error

@@ -50,8 +50,8 @@ options:
   check_course:
     description:
       - Id of a course to read one enrolled user of, for the C(core_enrol_get_enrolled_users) check.
-      - By default the first course found among ids 2 to 21 is used (id 1 is the site's front page); the check is skipped
-        when there is none.
+      - By default course id 2 is used (the first course of a site: id 1 is the front page); the check is skipped
+        when it does not exist.
     type: int
   probe_max_input_vars:
     description:
@@ -536,8 +536,9 @@ class SiteInfo:
                 courses = self.check('core_course_get_courses_by_field', 'read course id %d' % self.params['check_course'],
                                      lambda: self.api.get_courses('id', [self.params['check_course']]))
             else:
-                courses = self.check('core_course_get_courses_by_field', 'read the courses with ids 2 to 21',
-                                     lambda: self.api.get_courses('id', list(range(2, 22))))
+                # One 'id' read: an 'ids' read that names a missing course fails inside Moodle (a PHP Error).
+                courses = self.check('core_course_get_courses_by_field', 'read course id 2 (the first course of a site)',
+                                     lambda: self.api.get_courses_by_field('id', 2))
             ids = sorted(c.get('id') for c in courses or [] if isinstance(c, dict) and c.get('id') not in (None, 1))
             course = ids[0] if ids else None
         if usable('core_course_get_categories'):

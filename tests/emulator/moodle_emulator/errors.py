@@ -48,6 +48,17 @@ class MoodleError(Exception):
         return self.exception_class, self.errorcode, self.message, (self.debuginfo if debug else None)
 
 
+class PhpError(MoodleError):
+    """A PHP Error (not a Moodle exception) caught by the web-service layer: {"exception": "Error",
+    "message": ...} with no errorcode and no debuginfo, debugging on or off (recorded on 4.5 and 5.1:
+    course_get_ids_with_missing)."""
+
+    exception_class = 'Error'
+
+    def __init__(self, message):
+        super().__init__(None, message)
+
+
 class InvalidParameter(MoodleError):
     """core\\exception\\invalid_parameter_exception."""
 

@@ -9,7 +9,7 @@ import hashlib
 import re
 import secrets
 
-from .errors import CodingError, DmlMissingRecord, DmlWriteError, InvalidParameter, MoodleError, moodle_exception
+from .errors import CodingError, DmlMissingRecord, DmlWriteError, InvalidParameter, MoodleError, PhpError, moodle_exception
 from .params import (
     PARAM_ALPHA, PARAM_ALPHANUMEXT, PARAM_AUTH, PARAM_BOOL, PARAM_EMAIL, PARAM_INT, PARAM_LANG, PARAM_NOTAGS, PARAM_PLUGIN,
     PARAM_RAW, PARAM_RAW_TRIMMED, PARAM_SEQUENCE, PARAM_TEXT, PARAM_THEME, PARAM_TIMEZONE, PARAM_USERNAME, VALUE_DEFAULT,
@@ -553,7 +553,10 @@ def get_courses_by_field(call, args):
             ids = sorted(cid for cid, c in site.courses.items() if c['category'] == number)
     elif field == 'ids':
         wanted = {int(v) for v in clean_param(value, PARAM_SEQUENCE).split(',') if v}
-        ids = sorted(cid for cid in wanted if cid in site.courses)
+        if any(cid not in site.courses for cid in wanted):
+            # Moodle's validate_courses() leaves a null for a missing id, then sets a property on it.
+            raise PhpError('Attempt to assign property "contextvalidated" on null')
+        ids = sorted(wanted)
     elif field == 'shortname':
         cid = site.course_by_shortname.get(clean_param(value, PARAM_TEXT))
         ids = [cid] if cid is not None else []

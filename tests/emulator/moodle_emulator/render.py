@@ -65,11 +65,16 @@ def error(exception_class, errorcode, message, debuginfo, fmt):
     """(content type, body) for an exception."""
     if fmt == 'json':
         body = {'exception': exception_class, 'errorcode': errorcode, 'message': message}
+        if errorcode is None:
+            # A PHP Error: Moodle has no errorcode to give.
+            del body['errorcode']
         if debuginfo is not None:
             body['debuginfo'] = debuginfo
         return JSON_TYPE, php_json(body)
-    parts = [XML_HEAD, '<EXCEPTION class="%s">\n' % exception_class,
-             '<ERRORCODE>%s</ERRORCODE>\n' % _escape(errorcode), '<MESSAGE>%s</MESSAGE>\n' % _escape(message)]
+    parts = [XML_HEAD, '<EXCEPTION class="%s">\n' % exception_class]
+    if errorcode is not None:
+        parts.append('<ERRORCODE>%s</ERRORCODE>\n' % _escape(errorcode))
+    parts.append('<MESSAGE>%s</MESSAGE>\n' % _escape(message))
     if debuginfo is not None:
         parts.append('<DEBUGINFO>%s</DEBUGINFO>\n' % _escape(debuginfo))
     parts.append('</EXCEPTION>\n')

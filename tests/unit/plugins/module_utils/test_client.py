@@ -308,3 +308,45 @@ def test_missing_record_hint_tells_a_missing_function_from_a_missing_record(serv
     assert hints['debug on, no such function'].startswith('core_role_assign_roles is not a web-service function')
     assert hints['debug on, no such context'].startswith('A record the call refers to')
     assert hints['debug off'].startswith('Either core_role_assign_roles is not a web-service function')
+
+
+# -- answers a real Moodle gives that are no result (seen on the real 4.5 and 5.1 sites) ------------
+
+@pytest.mark.parametrize('content_type', ['application/json', 'text/html; charset=utf-8', ''])
+def test_an_empty_200_body_is_never_a_result(server, content_type):
+    server.respond = lambda r: (200, content_type, '')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_user_get_users_by_field', {'field': 'username', 'values': ['alice']})
+    assert caught.value.kind == 'not_moodle'
+    assert 'empty body' in str(caught.value)
+    assert 'PHP error log' in caught.value.hint
+
+
+def test_an_empty_body_after_a_write_leaves_the_outcome_unknown(server):
+    server.respond = lambda r: (200, 'application/json', '')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_user_create_users', {'users': [{'username': 'a'}]}, write=True)
+    assert caught.value.outcome_unknown
+    assert len(server.requests) == 1
+
+
+def test_a_php_error_without_errorcode_is_an_error(server):
+    # core_course_get_courses_by_field with 'ids' naming a missing course, on Moodle 4.5 and 5.1.
+    server.respond = lambda r: json_answer({'exception': 'Error', 'message': 'Attempt to assign property "contextvalidated" on null'})
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_course_get_courses_by_field', {'field': 'ids', 'value': '2,99'})
+    assert caught.value.kind == 'php_error'
+    assert 'contextvalidated' in str(caught.value)
+    assert caught.value.errorcode is None
+
+
+def test_courses_by_ids_fall_back_to_one_read_each_when_moodle_fails_on_a_missing_id(server):
+    def respond(request):
+        if request.params.get('field') == 'ids':
+            return json_answer({'exception': 'Error', 'message': 'Attempt to assign property "contextvalidated" on null'})
+        course = int(request.params['value'])
+        return json_answer({'courses': [{'id': course, 'shortname': 'C%d' % course}] if course != 99 else [], 'warnings': []})
+    server.respond = respond
+    courses = MoodleAPI(client_for(server)).get_courses('id', [2, 99, 3])
+    assert [c['id'] for c in courses] == [2, 3]
+    assert [r.params['field'] for r in server.requests] == ['ids', 'id', 'id', 'id']
