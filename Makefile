@@ -85,18 +85,23 @@ record-conformance: build
 	@set -e; for version in $(MOODLE_VERSIONS); do $(BIN)/python hacking/record_conformance.py $$version; done
 
 # The integration targets against each real site, with the token the setup role issued.
+# Outside CI, a machine that cannot have the sites (not root, no Moodle source) skips this layer, saying so.
 integration-moodle: stage build
-	@set -e; mkdir -p $(STAGE)/tests/output; rm -f $(STAGE)/tests/output/real-sites-passed.txt; for version in $(MOODLE_VERSIONS); do \
+	@if [ -z "$$CI" ] && ! $(BIN)/python hacking/moodle_site.py can-build $(MOODLE_VERSIONS); then \
+	  echo "integration-moodle: NOT RUN - real Moodle sites need root and a Moodle source (MOODLE_SOURCE); see docs/test-site.md"; \
+	  exit 0; fi; \
+	set -e; mkdir -p $(STAGE)/tests/output; rm -f $(STAGE)/tests/output/real-sites-passed.txt; for version in $(MOODLE_VERSIONS); do \
 	  echo "=== integration against a real Moodle $$version"; \
 	  $(BIN)/python hacking/with_emulator.py --site $$version --config $(STAGE)/tests/integration/integration_config.yml -- \
 	    bash -c 'cd $(STAGE) && ansible-test integration --python $(ANSIBLE_PYTHON) --color no'; \
 	  echo "$$version" >> $(STAGE)/tests/output/real-sites-passed.txt; \
 	done
 
-# The version matrix: sanity, units and integration on ansible-core 2.19 ($(VENV)); units and
+# The version matrix: sanity, units and integration (emulator and real Moodle 4.5 and 5.1) on ansible-core
+# 2.19 ($(VENV)); units and
 # integration on the oldest supported (2.16); sanity, units and integration on the newest that
 # installs here (2.21, Python 3.12); then the docs, lint and EE checks.
-test: sanity units integration test-oldest test-newest docs lint ee
+test: sanity units integration integration-moodle test-oldest test-newest docs lint ee
 	@$(BIN)/python hacking/summary.py $(STAGE)
 
 demo: build

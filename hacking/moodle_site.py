@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A real, throw-away Moodle site on 127.0.0.1, provisioned by the collection's own setup role.
 
-    moodle_site.py up VERSION [--source PATH_OR_URL] [--rebuild]   bring the site up, print one JSON line
-    moodle_site.py reset VERSION                                   back to the provisioned state
-    moodle_site.py serve VERSION                                   up, then serve the test control API
-    moodle_site.py down VERSION                                    remove the site, its database and vhost
+    moodle_site.py up VERSION... [--source PATH_OR_URL] [--rebuild]  bring each site up, print its JSON line
+    moodle_site.py reset VERSION...                                  back to the provisioned state
+    moodle_site.py serve VERSION                                     up, then serve the test control API
+    moodle_site.py down VERSION...                                   remove the site, its databases and vhost
+    moodle_site.py can-build VERSION...                              exit 0 when each site exists or has a source
 
 VERSION is 4.5 or 5.1 (see PROFILES). Debian's PHP, PostgreSQL and Apache are installed with apt-get
 when missing (as root). The Moodle source comes from --source or MOODLE_SOURCE (a .tar.gz/.tgz/.zip
@@ -265,6 +266,16 @@ require_once(__DIR__ . '/lib/setup.php');
         os.chown(path, 0, int(run(['id', '-g', WEB_USER]).strip()))
         os.chmod(path, 0o640)
 
+    def tool(self, name):
+        """A PHP helper of hacking/real_site, copied where the web server's user can read it (a checkout
+        under /root is not readable by www-data)."""
+        folder = os.path.join(self.home, 'tools')
+        os.makedirs(folder, mode=0o755, exist_ok=True)
+        target = os.path.join(folder, name)
+        shutil.copyfile(os.path.join(FILES, name), target)
+        os.chmod(target, 0o644)
+        return target
+
     def php(self, args):
         return run(as_user(WEB_USER, ['php', '-d', 'max_input_vars=5000'] + args), cwd=self.code)
 
@@ -309,7 +320,7 @@ require_once(__DIR__ . '/lib/setup.php');
                 readable.write(handle.read())
             readable.close()
             os.chmod(readable.name, 0o644)
-            proc = subprocess.run(as_user(WEB_USER, ['php', os.path.join(FILES, 'seed.php'),
+            proc = subprocess.run(as_user(WEB_USER, ['php', self.tool('seed.php'),
                                                      '--moodle-dir=' + self.code, '--seed=' + readable.name]),
                                   text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
         finally:
@@ -432,7 +443,7 @@ require_once(__DIR__ . '/lib/setup.php');
         """name -> 'read' or 'write', as each function's db/services.php declares it (asked once per name)."""
         unknown = sorted({name for name in names if name and name not in self._types})
         if unknown:
-            out = run(as_user(WEB_USER, ['php', os.path.join(FILES, 'function_types.php'),
+            out = run(as_user(WEB_USER, ['php', self.tool('function_types.php'),
                                          '--moodle-dir=' + self.code] + unknown), stderr=subprocess.PIPE)
             self._types.update(json.loads(out.strip().splitlines()[-1]))
         return self._types
@@ -547,22 +558,30 @@ def serve_control(site, port=0):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('action', choices=['up', 'reset', 'serve', 'down'])
-    parser.add_argument('version', choices=sorted(PROFILES))
+    parser.add_argument('action', choices=['up', 'reset', 'serve', 'down', 'can-build'])
+    parser.add_argument('versions', nargs='+', choices=sorted(PROFILES), metavar='VERSION',
+                        help='one or more of %s (serve: one)' % ', '.join(sorted(PROFILES)))
     parser.add_argument('--source', help='Moodle source: a release tarball/zip, a directory or a URL')
     parser.add_argument('--rebuild', action='store_true', help='install afresh even if a site exists')
     args = parser.parse_args()
+    if args.action == 'serve' and len(args.versions) > 1:
+        parser.error('serve takes one version')
     if os.geteuid() != 0:
         sys.exit('moodle_site: run as root (it installs packages, writes an Apache vhost and runs as www-data)')
-    site = Site(args.version)
-    if args.action in ('down', 'reset'):
-        with site.locked():
-            getattr(site, args.action)()
-        return
-    answer = site.up(args.source, args.rebuild)
-    if args.action == 'serve':
-        _server, answer['control'] = serve_control(site)
-    print(json.dumps(answer), flush=True)
+    for version in args.versions:
+        site = Site(version)
+        if args.action == 'can-build':
+            # Exit 0 when the site exists or has a source to be built from.
+            if not os.path.exists(site.answer_file):
+                site.source(args.source)
+        elif args.action in ('down', 'reset'):
+            with site.locked():
+                getattr(site, args.action)()
+        else:
+            answer = site.up(args.source, args.rebuild)
+            if args.action == 'serve':
+                _server, answer['control'] = serve_control(site)
+            print(json.dumps(answer), flush=True)
     if args.action == 'serve':
         try:
             while True:

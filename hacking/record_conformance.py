@@ -68,7 +68,7 @@ class Recorder:
             json.dump({'services': SERVICES}, handle)
         try:
             os.chmod(handle.name, 0o644)
-            out = self.site.php([os.path.join(moodle_site.FILES, 'recording_tokens.php'),
+            out = self.site.php([self.site.tool('recording_tokens.php'),
                                  '--moodle-dir=' + self.site.code, '--spec=' + handle.name])
         finally:
             os.unlink(handle.name)
