@@ -68,8 +68,8 @@ def run(argv, **kwargs):
     kwargs.setdefault('stderr', subprocess.STDOUT)
     proc = subprocess.run(argv, text=True, check=False, **kwargs)
     if proc.returncode != 0:
-        raise SystemExit('moodle_site: %s failed (exit %d):\n%s' % (' '.join(argv), proc.returncode,
-                                                                     (proc.stdout or '')[-3000:]))
+        output = (proc.stdout or '')[-3000:]
+        raise SystemExit('moodle_site: %s failed (exit %d):\n%s' % (' '.join(argv), proc.returncode, output))
     return proc.stdout or ''
 
 
@@ -108,15 +108,15 @@ class Site:
         missing = [cmd for cmd in ('php', 'apache2ctl', 'pg_ctlcluster', 'sudo') if not shutil.which(cmd)]
         if missing:
             if os.geteuid() != 0 or not shutil.which('apt-get'):
-                raise SystemExit('moodle_site: %s missing; install: apt-get install %s' % (', '.join(missing),
-                                                                                            ' '.join(PACKAGES)))
+                raise SystemExit('moodle_site: %s missing; install: apt-get install %s'
+                                 % (', '.join(missing), ' '.join(PACKAGES)))
             say('installing %s' % ' '.join(PACKAGES))
             env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
             run(['apt-get', 'update', '-qq'], env=env)
             run(['apt-get', 'install', '-y', '-qq'] + PACKAGES, env=env)
         if subprocess.run(['pg_isready', '-q', '-h', '127.0.0.1'], check=False).returncode != 0:
             run(['service', 'postgresql', 'start'])
-            for _ in range(30):
+            for _attempt in range(30):
                 if subprocess.run(['pg_isready', '-q', '-h', '127.0.0.1'], check=False).returncode == 0:
                     break
                 time.sleep(0.5)
@@ -258,7 +258,7 @@ $CFG->directorypermissions = 02770;
 $CFG->noemailever = true;
 require_once(__DIR__ . '/lib/setup.php');
 """ % {'version': self.version, 'db': self.db, 'dbuser': DB_USER, 'dbpass': password, 'url': self.url,
-       'data': self.data}
+            'data': self.data}
         path = os.path.join(self.code, 'config.php')
         with open(path, 'w') as handle:
             handle.write(config)
@@ -328,8 +328,8 @@ require_once(__DIR__ . '/lib/setup.php');
         if proc.returncode == 2:
             raise ValueError(proc.stderr.strip())
         if proc.returncode != 0:
-            raise SystemExit('moodle_site: seed.php failed (exit %d): %s %s' % (proc.returncode, proc.stdout[-2000:],
-                                                                               proc.stderr[-2000:]))
+            raise SystemExit('moodle_site: seed.php failed (exit %d): %s %s'
+                             % (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
     def provision(self):
