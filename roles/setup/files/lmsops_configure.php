@@ -172,7 +172,7 @@ function lmsops_ensure_service(webservice $ws, array $wanted, bool $check, array
     $current = $serviceid
         ? $DB->get_fieldset_select('external_services_functions', 'functionname', 'externalserviceid = ?', [$serviceid])
         : [];
-    $functions = lmsops_plan_functions($current, $wanted['functions']);
+    $functions = lmsops_plan_exact($current, $wanted['functions']);
     foreach ($functions['add'] as $function) {
         $changes[] = 'added function ' . $function;
         if (!$check && !$ws->service_function_exists($function, $serviceid)) {
@@ -348,7 +348,7 @@ function lmsops_ensure_allow_assign(array $wanted, ?int $roleid, bool $check, ar
         ? $DB->get_records_sql_menu('SELECT r.shortname, r.id FROM {role_allow_assign} a JOIN {role} r ON r.id = a.allowassign
                                      WHERE a.roleid = ?', [$roleid])
         : [];
-    $plan = lmsops_plan_allow_assign(array_keys($current), $wanted['allow_assign']);
+    $plan = lmsops_plan_exact(array_keys($current), $wanted['allow_assign']);
     foreach ($plan['add'] as $shortname) {
         $changes[] = 'allowed role ' . $wanted['shortname'] . ' to assign ' . $shortname;
         if (!$check) {

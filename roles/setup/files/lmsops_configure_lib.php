@@ -272,13 +272,14 @@ function lmsops_read_spec(string $path): array {
 }
 
 /**
- * What to do to a service's function list.
+ * What to add and remove so that a set of names holds exactly the wanted ones: a service's functions,
+ * the roles a role may assign ("Allow role assignments").
  *
- * @param string[] $current functions the service has
- * @param string[] $wanted functions it must have, exactly
+ * @param string[] $current the names there now
+ * @param string[] $wanted the names wanted, exactly
  * @return array ['add' => string[], 'remove' => string[]], each sorted
  */
-function lmsops_plan_functions(array $current, array $wanted): array {
+function lmsops_plan_exact(array $current, array $wanted): array {
     $current = array_values(array_unique(array_map('strval', $current)));
     $wanted = array_values(array_unique(array_map('strval', $wanted)));
     $add = array_values(array_diff($wanted, $current));
@@ -307,23 +308,6 @@ function lmsops_plan_capabilities(array $current, array $wanted): array {
     sort($allow);
     sort($remove);
     return ['allow' => $allow, 'remove' => $remove];
-}
-
-/**
- * What to do to a role's "Allow role assignments" entries so that it may assign exactly the wanted roles.
- *
- * @param string[] $current shortnames of the roles it may assign now
- * @param string[] $wanted shortnames of the roles it must be allowed to assign
- * @return array ['add' => string[], 'remove' => string[]], each sorted
- */
-function lmsops_plan_allow_assign(array $current, array $wanted): array {
-    $current = array_values(array_unique(array_map('strval', $current)));
-    $wanted = array_values(array_unique(array_map('strval', $wanted)));
-    $add = array_values(array_diff($wanted, $current));
-    $remove = array_values(array_diff($current, $wanted));
-    sort($add);
-    sort($remove);
-    return ['add' => $add, 'remove' => $remove];
 }
 
 /**
