@@ -50,7 +50,7 @@ options:
   check_course:
     description:
       - Id of a course to read one enrolled user of, for the C(core_enrol_get_enrolled_users) check.
-      - By default course id 2 is used (the first course of a site: id 1 is the front page); the check is skipped
+      - By default course id 2 is used, the first course of a site (id 1 is the front page); the check is skipped
         when it does not exist.
     type: int
   probe_max_input_vars:
