@@ -31,6 +31,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -167,9 +168,16 @@ class Site:
             with open(self.vhost, 'w') as handle:
                 handle.write(conf)
             run(['a2ensite', '-q', os.path.basename(self.vhost)[:-5]])
-        running = subprocess.run(['apache2ctl', 'status'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                 check=False).returncode == 0 or bool(glob.glob('/var/run/apache2/apache2.pid'))
-        run(['service', 'apache2', 'reload' if running and current == conf else 'restart'])
+        # Whether Apache serves the port, not whether a pid file says so (a killed Apache leaves one behind).
+        if current != conf or not self.answering():
+            run(['service', 'apache2', 'restart'])
+
+    def answering(self):
+        try:
+            socket.create_connection(('127.0.0.1', self.profile['port']), timeout=2).close()
+            return True
+        except OSError:
+            return False
 
     # -- building -------------------------------------------------------------------------------------
     def source(self, given):
