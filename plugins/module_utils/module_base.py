@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import (
@@ -73,6 +74,7 @@ class Change:
         self.id = obj_id
         self.data = {}              # module-specific planning data (ids, request payloads)
         self.failed = None          # a failure message for this item
+        self.error = None           # the MoodleError Moodle answered for this item alone, if any
         self.warnings = []
 
     @property
@@ -93,6 +95,8 @@ class MoodleModule:
     item_options = {}          # per-item options (suboptions of list_option, top-level in single form)
     item_mutually_exclusive = []
     item_required_together = []
+    item_scoped = {}           # {option: (options that belong to its value)}: not inherited by an item whose own
+                               # value of the option differs from the top level's (context -> instance)
     required_functions = ()    # functions the token's service must offer
     module_options = {}        # options that are not per item
 
@@ -109,30 +113,69 @@ class MoodleModule:
     # -- argument spec ----------------------------------------------------------------
     @classmethod
     def argument_spec(cls):
+        """Connection options, module options, the per-item options (single form) and the list (bulk form).
+
+        Per-item options carry no default in the spec: an option given next to the list is the default of
+        every item, so "not given" must stay visible; :meth:`items` applies the documented defaults.
+        """
         spec = connection_argument_spec()
         spec.update(copy.deepcopy(cls.module_options))
+        suboptions = {}
         for name, option in cls.item_options.items():
             single = copy.deepcopy(option)
             single.pop('required', None)
+            single.pop('default', None)
             spec[name] = single
-        spec[cls.list_option] = dict(type='list', elements='dict', options=copy.deepcopy(cls.item_options),
+            sub = copy.deepcopy(option)
+            sub.pop('default', None)
+            if name != cls.identity:        # may come from the top level
+                sub.pop('required', None)
+            suboptions[name] = sub
+        spec[cls.list_option] = dict(type='list', elements='dict', options=suboptions,
                                      mutually_exclusive=cls.item_mutually_exclusive,
                                      required_together=cls.item_required_together)
         return spec
 
+    @classmethod
+    def item_defaults(cls):
+        """{option: documented default} of the per-item options."""
+        return dict((name, option.get('default')) for name, option in cls.item_options.items())
+
     # -- items ------------------------------------------------------------------------
     def items(self):
-        """[(label, item)] in the order given, single form or bulk form."""
+        """[(label, item)] in the order given, single form or bulk form, each with every per-item option set.
+
+        In the bulk form a per-item option given at the top level is the default of every item; an item's own
+        value wins, and so does an item's value of a mutually exclusive option (``role_id`` in an item drops a
+        top-level ``role``) or of an option that scopes others (an item's own ``context`` drops a top-level
+        ``instance``).  Options nobody gave get their documented default.
+        """
+        top = dict((name, self.params.get(name)) for name in self.item_options if name != self.identity)
         if self.params[self.list_option] is None:
-            item = dict((name, self.params[name]) for name in self.item_options)
+            item = self.with_defaults(dict(top, **{self.identity: self.params.get(self.identity)}))
             return [(str(item[self.identity]), item)]
-        stray = [name for name, option in self.item_options.items()
-                 if name != 'state' and self.params[name] is not None and self.params[name] != option.get('default')]
-        if stray:
-            self.module.fail_json(msg='%s apply to the single form only; with %s give them in each item'
-                                  % (', '.join(sorted(stray)), self.list_option))
-        return [('%s[%d] (%s)' % (self.list_option, index, item.get(self.identity)), item)
+        return [('%s[%d] (%s)' % (self.list_option, index, item.get(self.identity)),
+                 self.with_defaults(self.inherit(item, top)))
                 for index, item in enumerate(self.params[self.list_option])]
+
+    def inherit(self, item, top):
+        """An item of the bulk form completed with the top-level per-item options it does not set itself."""
+        merged = dict(item)
+        scoped_out = set(scoped for option, options in self.item_scoped.items() for scoped in options
+                         if item.get(option) is not None and item.get(option) != top.get(option))
+        for name, value in top.items():
+            if value is None or merged.get(name) is not None or name in scoped_out:
+                continue
+            partners = [other for group in self.item_mutually_exclusive if name in group for other in group]
+            if any(merged.get(other) is not None for other in partners if other != name):
+                continue
+            merged[name] = value
+        return merged
+
+    def with_defaults(self, item):
+        """The item with each option it leaves unset at its documented default."""
+        return dict((name, default if item.get(name) is None else item[name])
+                    for name, default in self.item_defaults().items())
 
     def item_key(self, item):
         """The identity used to detect duplicates; modules with composite keys override it."""
@@ -162,9 +205,15 @@ class MoodleModule:
                     valid.append((label, item))
         return valid
 
+    def item_index(self, problem):
+        """Where a problem's item is in the bulk list (problems start with its label: users[3] (...)); -1 if none."""
+        match = re.match(r'^%s\[(\d+)\]' % re.escape(self.list_option or ''), problem)
+        return int(match.group(1)) if match else -1
+
     def fail_on_input_errors(self):
+        """Fail, before any write, naming every problem found so far, in the order the items were given."""
         if self.input_errors:
-            errors = self.input_errors
+            errors = sorted(self.input_errors, key=self.item_index)
             self.module.fail_json(msg='%d problem(s) in the input; nothing was changed: %s' % (len(errors), '; '.join(errors)),
                                   errors=errors, changed=False)
 
@@ -286,6 +335,7 @@ class MoodleModule:
             if len(remaining) == 1:
                 change = remaining[0][0]
                 change.failed = str(error)
+                change.error = error
                 change.action = 'failed'
                 return
             middle = len(remaining) // 2

@@ -17,6 +17,8 @@ description:
     run with the same input makes no write call and reports C(changed=false).
   - Single form (top-level options, one enrolment) or bulk form (O(enrolments), a list of the same options). An
     enrolment is identified by its (course, user) pair.
+  - In the bulk form, an option of the list given at the top level (O(course), O(role), O(state), dates...) is the
+    default of every enrolment; an enrolment's own value wins.
   - Every item is checked before anything is written (unknown course or user, unknown role, a role that cannot be
     assigned in a course, bad dates, contradicting options); a bad item fails the run, naming it, and nothing is
     written.
@@ -40,13 +42,14 @@ options:
   course:
     description:
       - The course, by its shortname, idnumber or id (see O(course_field)).
-      - Required in the single form.
+      - Required in the single form; in the bulk form, in each enrolment or once at the top level.
     type: raw
   course_field:
-    description: Which course field O(course) holds.
+    description:
+      - Which course field O(course) holds.
+      - Default V(shortname).
     type: str
     choices: [shortname, idnumber, id]
-    default: shortname
   user:
     description:
       - The user, by username, e-mail address, idnumber or id (see O(user_field)).
@@ -56,9 +59,9 @@ options:
     description:
       - Which user field O(user) holds. E-mail addresses are compared case-insensitively; an address or idnumber
         that more than one user has fails the item.
+      - Default V(username).
     type: str
     choices: [username, email, idnumber, id]
-    default: username
   role:
     description:
       - The role's shortname, for example V(student), V(teacher), V(editingteacher), V(manager).
@@ -97,12 +100,17 @@ options:
       - V(present) enrols the user (or changes the enrolment); V(absent) removes the user's manual enrolment.
       - Unenrolling a user who is not enrolled is not an error and reports C(changed=false).
       - Removing a user's last enrolment in a course also removes their roles in it (Moodle does this).
+      - A user enrolled by another method (self enrolment, cohort sync, course meta link...) stays enrolled, and is
+        reported V(unchanged) with a warning naming it; see the notes.
+      - Default V(present).
     type: str
     choices: [present, absent]
-    default: present
   enrolments:
     description:
-      - Bulk form, a list of enrolments with the options above (O(course) and O(user) required in each).
+      - Bulk form, a list of enrolments with the options above (O(user) required in each, O(course) in each or at
+        the top level).
+      - An option given at the top level next to O(enrolments) is the default of every enrolment; an enrolment's own
+        value wins (an enrolment's O(role_id) also drops a top-level O(role), and the reverse).
       - Mutually exclusive with O(user).
     type: list
     elements: dict
@@ -110,12 +118,10 @@ options:
       course:
         description: See O(course).
         type: raw
-        required: true
       course_field:
         description: See O(course_field).
         type: str
         choices: [shortname, idnumber, id]
-        default: shortname
       user:
         description: See O(user).
         type: raw
@@ -124,7 +130,6 @@ options:
         description: See O(user_field).
         type: str
         choices: [username, email, idnumber, id]
-        default: username
       role:
         description: See O(role).
         type: str
@@ -144,7 +149,6 @@ options:
         description: See O(state).
         type: str
         choices: [present, absent]
-        default: present
 notes:
   - Needs these functions in the token's service - core_webservice_get_site_info, core_user_get_users_by_field,
     core_course_get_courses_by_field, core_enrol_get_enrolled_users, enrol_manual_enrol_users,
@@ -164,7 +168,11 @@ notes:
     enrolments. It also needs to know the status to send - O(suspended), or an enrolment that is active now."
   - Only manual enrolments are managed. With the plugin, enrolments by other methods (self, cohort, guest...) are
     ignored - a user enrolled only by another method gets a manual enrolment for O(state=present), and is reported
-    with a warning for O(state=absent). Without the plugin, an enrolment by any method counts as present.
+    V(unchanged) with a warning for O(state=absent), without any write call. Without the plugin, an enrolment by any
+    method counts as present, and O(state=absent) sends Moodle's manual unenrolment, which removes only a manual
+    enrolment; the courses are then read again, and a user still enrolled is reported V(unchanged) with a warning
+    saying another method enrols them (check mode, which writes nothing, cannot see this and predicts
+    V(unenrolled)).
   - A role cannot be removed from an enrolment with this module; use M(lmsops.moodle.moodle_role_assignment).
 seealso:
   - module: lmsops.moodle.moodle_user
@@ -190,6 +198,19 @@ EXAMPLES = r'''
     role: editingteacher
     timestart: "2026-09-01"
     timeend: "2027-01-31T23:59:59Z"
+
+- name: Enrol a group of students in one course (course and role given once, for every enrolment)
+  lmsops.moodle.moodle_enrolment:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    course: PHYS101
+    role: student
+    enrolments:
+      - user: alice
+      - user: bob@example.org
+        user_field: email
+      - user: carol
+        role: teacher
 
 - name: Suspend alice's enrolment, keeping it without dates (needed without the companion plugin)
   lmsops.moodle.moodle_enrolment:
@@ -340,6 +361,12 @@ DATES_UNVERIFIED = (
 STATUS_UNVERIFIED = (
     'the suspension could not be verified: core Moodle only tells an active enrolment from a not-active one, and an '
     'enrolment outside its start/end dates is not active either; %s makes this exact' % PLUGIN)
+STILL_ENROLLED = (
+    'the user is still enrolled in the course after the manual unenrolment, so by another enrolment method (self '
+    'enrolment, cohort sync, course meta link, guest access...), which this module does not manage: remove it on the '
+    'course\'s Participants page or in that method\'s settings. Core Moodle cannot show the method (a manual '
+    'enrolment the user also had is gone now); the companion plugin local_lmsops lets the module read it before '
+    'writing')
 OTHER_METHODS = 'the user is still enrolled through enrolment methods this module does not manage (%s)'
 
 
@@ -622,11 +649,11 @@ class MoodleEnrolmentModule(MoodleModule):
 
     # -- plan ----------------------------------------------------------------------------
     def plan(self, items):
+        """Resolve, read and compare every item; every problem found joins the base's list (one failure names all)."""
         self.exact = self.api.plugin_available()
         self.catalogue = RoleCatalogue(self.api)
         courses, users, errors = self._resolve(items)
-        if errors:
-            self._refuse(errors)
+        items = [(label, item) for label, item in items if label in courses and label in users]
 
         seen, course_users = {}, {}
         for label, item in items:
@@ -638,6 +665,8 @@ class MoodleEnrolmentModule(MoodleModule):
             course_users.setdefault(pair[0], []).append(pair[1])
 
         found = self.read_enrolments(course_users)
+        if self.catalogue.contradictions:
+            self._refuse(errors)        # problems with the input first, then the site's contradiction
         self.catalogue.check()
 
         wanted = {}
@@ -650,10 +679,23 @@ class MoodleEnrolmentModule(MoodleModule):
             wanted[label] = dict(state=item['state'], roleid=roleid, role=role,
                                  role_given=item.get('role') is not None or item.get('role_id') is not None,
                                  suspended=item.get('suspended'), timestart=timestart, timeend=timeend)
-        if errors:
-            self._refuse(errors)
+        items = [(label, item) for label, item in items if label in wanted]
+        self.read_status(found, self._status_courses(items, courses, users, wanted, found))
 
-        # Keep the roles of an existing enrolment when the item names none: a re-enrolment sends one of them.
+        now = int(time.time())
+        changes = []
+        for label, item in items:
+            change, problem = self._change(label, item, courses[label]['id'], users[label]['id'], wanted[label],
+                                           found, now)
+            if problem:
+                errors.append('%s: %s' % (label, problem))
+            changes.append(change)
+        self.input_errors.extend(errors)
+        return changes
+
+    def _status_courses(self, items, courses, users, wanted, found):
+        """Courses whose active/not-active read is needed (core only); keeps an existing enrolment's roles when the
+        item names none (a re-enrolment must send one of them)."""
         status_courses = []
         for label, item in items:
             want = wanted[label]
@@ -669,35 +711,23 @@ class MoodleEnrolmentModule(MoodleModule):
             if not current.get('exact') and (want['suspended'] is not None
                                              or want['role_given'] and want['roleid'] not in current['roles']):
                 status_courses.append(courses[label]['id'])
-        self.read_status(found, status_courses)
+        return status_courses
 
-        now = int(time.time())
-        changes = []
-        for label, item in items:
-            courseid, userid = courses[label]['id'], users[label]['id']
-            current = found.get((courseid, userid))
-            outcome = plan_enrolment(wanted[label], current, now)
-            change = Change(item, label, describe(item), action=outcome['action'], before=outcome['before'],
-                            after=outcome['after'])
-            change.data = dict(courseid=courseid, userid=userid, send=outcome['send'], known=outcome['known'])
-            if outcome['send'] is not None:
-                change.data['send'] = dict(roleid=outcome['send']['roleid'], userid=userid, courseid=courseid,
-                                           timestart=outcome['send']['timestart'], timeend=outcome['send']['timeend'],
-                                           suspend=outcome['send']['suspend'])
-            change.data['role'] = None
-            if outcome['send'] is not None:
-                change.data['role'] = self.catalogue.shortname(outcome['send']['roleid']) or wanted[label]['role']
-            elif item['state'] == 'present' and wanted[label]['role_given']:
-                change.data['role'] = wanted[label]['role']
-            if outcome['problem']:
-                errors.append('%s: %s' % (label, outcome['problem']))
-            for text in outcome['warnings']:
-                self.warn(text, label)
-                change.warnings.append(text)
-            changes.append(change)
-        if errors:
-            self._refuse(errors)
-        return changes
+    def _change(self, label, item, courseid, userid, want, found, now):
+        """(Change, problem or None) for one item, from plan_enrolment's comparison."""
+        outcome = plan_enrolment(want, found.get((courseid, userid)), now)
+        change = Change(item, label, describe(item), action=outcome['action'], before=outcome['before'],
+                        after=outcome['after'])
+        change.data = dict(courseid=courseid, userid=userid, send=outcome['send'], known=outcome['known'], role=None)
+        if outcome['send'] is not None:
+            change.data['send'] = dict(outcome['send'], userid=userid, courseid=courseid)
+            change.data['role'] = self.catalogue.shortname(outcome['send']['roleid']) or want['role']
+        elif item['state'] == 'present' and want['role_given']:
+            change.data['role'] = want['role']
+        for text in outcome['warnings']:
+            self.warn(text, label)
+            change.warnings.append(text)
+        return change, outcome['problem']
 
     def _resolve(self, items):
         """Courses and users of every item, in batched reads: ({label: course}, {label: user}, errors)."""
@@ -749,8 +779,10 @@ class MoodleEnrolmentModule(MoodleModule):
         return roleid, shortname, None
 
     def _refuse(self, errors):
-        self.module.fail_json(msg='%d problem(s) in the input; nothing was changed: %s' % (len(errors), '; '.join(errors)),
-                              errors=errors, changed=False)
+        """Fail now with the base's problems and these."""
+        self.input_errors.extend(errors)
+        del errors[:]
+        self.fail_on_input_errors()
 
     # -- writes ---------------------------------------------------------------------------
     def apply(self, changes):
@@ -758,9 +790,27 @@ class MoodleEnrolmentModule(MoodleModule):
         if unenrol:
             self.bisect_write([(c, {'userid': c.data['userid'], 'courseid': c.data['courseid']}) for c in unenrol],
                               self.api.unenrol_users, self._applied)
+            self._check_unenrolled([c for c in unenrol if c.action == 'unenrolled'])
         enrol = [c for c in changes if c.action in ('enrolled', 'updated')]
         if enrol:
             self.bisect_write([(c, c.data['send']) for c in enrol], self.api.enrol_users, self._applied)
+
+    def _check_unenrolled(self, changes):
+        """Core only: enrol_manual_unenrol_users removes manual enrolments and answers success for the others.
+
+        Re-read the courses: a user still enrolled is enrolled by another method, which this module does not
+        manage; the change is reported unchanged with a warning instead of unenrolled.
+        """
+        if self.exact or not changes:
+            return
+        found = self._reread(changes)
+        for change in changes:
+            current = found.get((change.data['courseid'], change.data['userid']))
+            if current and current.get('enrolled'):
+                change.action = 'unchanged'
+                change.before = change.after = None
+                self.warn(STILL_ENROLLED, change.label)
+                change.warnings.append(STILL_ENROLLED)
 
     def _reread(self, changes):
         course_users, status_courses = {}, []

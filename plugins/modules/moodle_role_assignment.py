@@ -45,10 +45,11 @@ options:
       - Required in the single form; mutually exclusive with O(assignments).
     type: raw
   user_field:
-    description: Which user field O(user) is.
+    description:
+      - Which user field O(user) is.
+      - Default V(username).
     type: str
     choices: [username, email, idnumber, id]
-    default: username
   role:
     description:
       - The role's shortname, for example V(manager), V(coursecreator), V(editingteacher), V(teacher), V(student).
@@ -68,9 +69,9 @@ options:
       - Where the role is assigned. V(system) is the whole site (no O(instance)); V(category) a course category;
         V(course) a course; V(module) a course module (an activity or resource); V(user) another user's context (a
         parent or mentor role, say); V(block) a block instance.
+      - Default V(course).
     type: str
     choices: [system, category, course, module, user, block]
-    default: course
   instance:
     description:
       - Which category, course, module, user or block, identified by O(instance_field). Not allowed for
@@ -92,14 +93,18 @@ options:
     description:
       - V(present) assigns the role; V(absent) unassigns it.
       - Only manual role assignments (those C(core_role_assign_roles) makes) are managed. A role a user holds through
-        an enrolment plugin (cohort sync, course meta link) cannot be removed here; the module says so instead of
-        reporting it removed.
+        an enrolment plugin (cohort sync, course meta link) cannot be removed here; the module reports it
+        V(unchanged) with a warning instead of reporting it removed. Without the companion plugin it finds this out
+        by reading the course again after the unassign (check mode, which writes nothing, predicts V(unassigned)).
+      - Default V(present).
     type: str
     choices: [present, absent]
-    default: present
   assignments:
     description:
       - Bulk form, a list of assignments with the options above (O(user) required in each).
+      - An option given at the top level next to O(assignments) is the default of every assignment; an assignment's
+        own value wins. An assignment's O(role_id) drops a top-level O(role) (and the reverse), and an assignment
+        whose O(context) differs from the top-level one drops the top-level O(instance) and O(instance_field).
       - Mutually exclusive with O(user).
     type: list
     elements: dict
@@ -112,7 +117,6 @@ options:
         description: See O(user_field).
         type: str
         choices: [username, email, idnumber, id]
-        default: username
       role:
         description: See O(role).
         type: str
@@ -123,7 +127,6 @@ options:
         description: See O(context).
         type: str
         choices: [system, category, course, module, user, block]
-        default: course
       instance:
         description: See O(instance).
         type: raw
@@ -135,7 +138,6 @@ options:
         description: See O(state).
         type: str
         choices: [present, absent]
-        default: present
 notes:
   - Needs these functions in the token's service - core_webservice_get_site_info, core_user_get_users_by_field,
     core_course_get_courses_by_field, core_course_get_categories, core_enrol_get_enrolled_users,
@@ -171,6 +173,17 @@ EXAMPLES = r'''
     role: teacher
     context: course
     instance: PHYS101
+
+- name: Remove the teachers of last term from PHYS101 (role, course and state given once)
+  lmsops.moodle.moodle_role_assignment:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    role: teacher
+    instance: PHYS101
+    state: absent
+    assignments:
+      - user: dave
+      - user: erin
 
 - name: Make bob a course creator for the whole site
   lmsops.moodle.moodle_role_assignment:
@@ -305,8 +318,6 @@ diff:
       after: {assigned: true}
 '''
 
-import re
-
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import CONTEXT_LEVELS
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
@@ -341,6 +352,10 @@ ASSUMED_ROLE_IDS = ('Role ids were taken from the standard roles of a fresh Mood
                     '(core Moodle cannot list roles, and no enrolled user in the courses read holds them): %s. If this '
                     'site\'s roles were recreated with other ids, the wrong role is assigned: give role_id, or install '
                     'the companion plugin local_lmsops')
+COMPONENT_HELD = ('the user still holds this role in the course after the unassign, so through an enrolment plugin '
+                  '(cohort sync, course meta link...) or another component, which this module does not manage: only '
+                  'that plugin can remove it. Core Moodle cannot show the component (a manual assignment of the same '
+                  'role is gone now); the companion plugin local_lmsops lets the module read it before writing')
 PLUGIN_OWNED = ('These users also hold the role through an enrolment plugin or another component (%s), which this '
                 'module does not manage: it only assigns and unassigns manual role assignments')
 
@@ -368,12 +383,6 @@ def ref_value(field, value):
     if field == 'id' and text.isdigit():
         return str(int(text))
     return text
-
-
-def _item_index(problem):
-    """Where a problem's item is in the bulk list (problems start with its label: assignments[3] (...))."""
-    match = re.match(r'^assignments\[(\d+)\]', problem)
-    return int(match.group(1)) if match else -1
 
 
 def describe(item):
@@ -407,6 +416,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
     item_mutually_exclusive = [('role', 'role_id')]
+    item_scoped = {'context': ('instance', 'instance_field')}
 
     # -- input ------------------------------------------------------------------------------
     def items(self):
@@ -506,7 +516,6 @@ class MoodleRoleAssignmentModule(MoodleModule):
         """Fail, before any write, when this or the base's validation found problems: one failure names them all."""
         self.input_errors.extend(errors)
         del errors[:]
-        self.input_errors.sort(key=_item_index)     # in the order the items were given
         self.fail_on_input_errors()
 
     def _resolve_users(self, items, errors):
@@ -808,14 +817,18 @@ class MoodleRoleAssignmentModule(MoodleModule):
         return set(change for change, now in self._current(changes).items() if now == assigned)
 
     def _check_unassigned(self, changes):
-        """Without the plugin, a course role held through an enrolment plugin survives core's unassign: say so."""
+        """Without the plugin, a course role held through a component survives core's unassign: not ours to remove.
+
+        core_role_unassign_roles only removes manual assignments and answers success for the others, so a role still
+        held after it comes from an enrolment plugin or another component: reported unchanged, with a warning.
+        """
         readable = [c for c in changes if c.data['verified'] and not self.exact]
         for change, held in self._current(readable).items():
             if held:
-                change.action = 'failed'
-                change.failed = ('Moodle accepted the unassign but the user still holds this role in the course: it '
-                                 'comes from an enrolment plugin (cohort sync, course meta link...) or another '
-                                 'component, which only that plugin can remove')
+                change.action = 'unchanged'
+                change.before = change.after = None
+                self.warn(COMPONENT_HELD, change.label)
+                change.warnings.append(COMPONENT_HELD)
 
     def reread(self, changes):
         pending = [c for c in changes if c.changed]

@@ -17,9 +17,13 @@ description:
     no write call and reports C(changed=false).
   - Single form (top-level options, one user) or bulk form (O(users), a list of the same options). A bulk run
     reads and writes in batches and reports each user's action.
+  - In the bulk form, an option of the list given at the top level (O(state), O(auth), O(city)...) is the default of
+    every user; a user's own value wins.
   - Every item is checked before anything is written; a bad item fails the run, naming it, and nothing is written.
-  - Moodle creates users all-or-nothing per request. When it rejects a batch (a weak password, an e-mail address
-    already in use), the module re-reads the site, sends the remaining users again in halves until each rejected
+  - An e-mail address that another account already has (Moodle compares them without case) fails the run before
+    any write, naming both users, unless O(allow_duplicate_emails=true).
+  - Moodle creates users all-or-nothing per request. When it still rejects a batch (a weak password, an address
+    taken meanwhile), the module re-reads the site, sends the remaining users again in halves until each rejected
     user is isolated, and fails naming each rejected user with Moodle's reason; the results say which users were
     created.
 extends_documentation_fragment:
@@ -37,9 +41,9 @@ options:
     description:
       - V(present) creates or updates the user; V(absent) deletes it (Moodle's soft delete).
       - Deleting a user who does not exist is not an error and reports C(changed=false).
+      - Default V(present) (in the bulk form, the top-level value when given).
     type: str
     choices: [present, absent]
-    default: present
   firstname:
     description: First name. Required to create a user.
     type: str
@@ -68,19 +72,20 @@ options:
       - V(on_create) sets O(password) only when the user is created.
       - V(always) sends O(password) on every run; since it cannot be compared, the user is then always reported as
         updated.
+      - Default V(on_create).
     type: str
     choices: [on_create, always]
-    default: on_create
   create_password:
     description:
       - Let Moodle generate a password and e-mail it to the new user. Only used when the user is created.
       - Mutually exclusive with O(password).
+      - Default V(false).
     type: bool
-    default: false
   suspended:
     description:
       - Whether the account is suspended. A user created suspended is created, then suspended (Moodle cannot create
-        suspended users).
+        suspended users). If Moodle refuses that second step, the user is reported V(created) and the run fails
+        saying it is NOT suspended.
     type: bool
   city:
     description: City.
@@ -108,9 +113,22 @@ options:
       - Custom profile fields, as a mapping of the field's shortname to its value. Only the fields given are compared
         and set.
     type: dict
+  allow_duplicate_emails:
+    description:
+      - Skip the check that no other account has the e-mail address a user is created or updated with.
+      - Set it only on sites where C(allowaccountssameemail) is on (Site administration > Plugins > Authentication
+        > Manage authentication > Allow accounts with same email); elsewhere Moodle refuses the duplicate anyway.
+      - "Without it, the addresses are read in one batched call before any write. Core Moodle's look-up is exact,
+        so the module asks for each address as given and in lowercase: an account whose address is stored with
+        other capitals (V(Bob@Example.org) for V(bob@example.org)) is only found when Moodle refuses the user
+        while writing; the module then names it (see the description)."
+    type: bool
+    default: false
   users:
     description:
       - Bulk form, a list of users with the options above (O(username) required in each).
+      - An option given at the top level next to O(users) is the default of every user; a user's own value wins
+        (a user's O(password) also drops a top-level O(create_password), and the reverse).
       - Mutually exclusive with O(username).
     type: list
     elements: dict
@@ -123,7 +141,6 @@ options:
         description: See O(state).
         type: str
         choices: [present, absent]
-        default: present
       firstname:
         description: See O(firstname).
         type: str
@@ -146,11 +163,9 @@ options:
         description: See O(update_password).
         type: str
         choices: [on_create, always]
-        default: on_create
       create_password:
         description: See O(create_password).
         type: bool
-        default: false
       suspended:
         description: See O(suspended).
         type: bool
@@ -209,9 +224,11 @@ EXAMPLES = r'''
       token: "{{ moodle_token }}"
       max_input_vars: 5000
   block:
-    - name: Create the cohort
+    - name: Create the cohort (options next to users are every user's defaults)
       lmsops.moodle.moodle_user:
-        users: "{{ students | map('combine', {'create_password': true}) | list }}"
+        create_password: true
+        institution: Example College
+        users: "{{ students }}"
       vars:
         students:
           - {username: s1001, firstname: Sam, lastname: One, email: s1001@example.org}
@@ -223,6 +240,15 @@ EXAMPLES = r'''
     token: "{{ moodle_token }}"
     username: bob
     suspended: true
+
+- name: Remove several users (state given once for all of them)
+  lmsops.moodle.moodle_user:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    state: absent
+    users:
+      - username: s1001
+      - username: s1002
 
 - name: Remove a user (no error if already gone)
   lmsops.moodle.moodle_user:
@@ -354,6 +380,20 @@ def moodle_payload(item, fields):
     return payload
 
 
+def not_suspended(change, why):
+    """A user created but left active: report what happened (created, not suspended) and fail the item."""
+    change.after['suspended'] = False
+    change.failed = ('created, but NOT suspended: the user can log in. Moodle answered the suspension with: %s. '
+                     'Suspend it in Site administration > Users, or run again' % why)
+
+
+def duplicate_email(address, owner):
+    """Why Moodle refuses this address, and the fix."""
+    return ('the e-mail address %s is already used by user %r: Moodle refuses two accounts with one address (compared '
+            'without case) unless allowaccountssameemail is on; give another address, or set allow_duplicate_emails: '
+            'true on a site that allows it' % (address, owner))
+
+
 class MoodleUserModule(MoodleModule):
     resource = 'user'
     list_option = 'users'
@@ -382,6 +422,7 @@ class MoodleUserModule(MoodleModule):
         customfields=dict(type='dict'),
     )
     item_mutually_exclusive = [('password', 'create_password')]
+    module_options = dict(allow_duplicate_emails=dict(type='bool', default=False))
 
     def validate_item(self, item):
         problems = []
@@ -435,7 +476,43 @@ class MoodleUserModule(MoodleModule):
                 if change.after:
                     change.action = 'updated'
             changes.append(change)
+        if not self.params.get('allow_duplicate_emails'):
+            self._check_emails(changes)
         return changes
+
+    # -- e-mail addresses ------------------------------------------------------------------
+    def _check_emails(self, changes):
+        """Before any write: an address a user would get that another account has (or gets) is an input error.
+
+        Moodle compares addresses case-insensitively and refuses a duplicate unless allowaccountssameemail is on;
+        it finds that out only while writing, after the rest of the batch is written. One batched read of the
+        addresses (as given and in lowercase: core Moodle's look-up is exact) finds the accounts using them.
+        """
+        taking = [c for c in changes if c.action in ('created', 'updated') and 'email' in (c.after or {})]
+        if not taking:
+            return
+        leaving = set(c.id for c in changes if c.id and (c.action == 'deleted' or c in taking))
+        owners = self._email_owners([c.item['email'].strip() for c in taking])
+        claimed = {}
+        for change in taking:
+            address = change.after['email']
+            others = [u for u in owners.get(address, []) if u['id'] != change.id and u['id'] not in leaving]
+            if others:
+                self.input_error(change.label, duplicate_email(change.item['email'], others[0]['username']))
+            elif address in claimed:
+                self.input_error(change.label, 'the e-mail address %s is also given to %s; Moodle refuses two accounts '
+                                 'with one address unless allowaccountssameemail is on (then set '
+                                 'allow_duplicate_emails: true)' % (change.item['email'], claimed[address]))
+            else:
+                claimed[address] = change.label
+
+    def _email_owners(self, addresses):
+        """{lowercase address: [users]} for these addresses, from one batched exact look-up of two spellings."""
+        owners = {}
+        spellings = [spelling for address in addresses for spelling in (address, address.lower())]
+        for user in self.api.get_users_by_field('email', spellings):
+            owners.setdefault((user.get('email') or '').strip().lower(), []).append(user)
+        return owners
 
     @staticmethod
     def _creation_problems(item):
@@ -459,24 +536,30 @@ class MoodleUserModule(MoodleModule):
             for change in creates:
                 change.id = change.id or self._created_ids.get(change.key)
             self._explain_rejected_emails([c for c in creates if c.action == 'failed'])
-            suspend = [c for c in creates if c.action == 'created' and c.item.get('suspended')]
-            if suspend:
-                self._update([(c, {'id': c.id, 'suspended': True}) for c in suspend])
+            self._suspend_created([c for c in creates if c.action == 'created' and c.item.get('suspended')])
+
+    def _suspend_created(self, changes):
+        """core_user_create_users has no suspended: suspend the new users with a follow-up update."""
+        if not changes:
+            return
+        by_id = dict((c.id, c) for c in changes)
+        for warning in self.api.update_users([{'id': c.id, 'suspended': True} for c in changes]):
+            change = by_id.get(warning.get('itemid'))
+            if change is not None:
+                not_suspended(change, '%s (%s)' % (warning.get('message'), warning.get('warningcode')))
 
     def _explain_rejected_emails(self, rejected):
-        """With debugging off Moodle does not say why it rejected a user: name an e-mail address in use."""
-        # The look-up is an exact match: ask for the address as written and in lowercase.
-        emails = [e for c in rejected if c.item.get('email') for e in (c.item['email'], c.item['email'].lower())]
+        """With debugging off Moodle does not say why it rejected a user: name an e-mail address in use first."""
+        emails = [c.item['email'].strip() for c in rejected if c.item.get('email')]
         if not emails:
             return
-        owners = {}
-        for user in self.api.get_users_by_field('email', emails):
-            owners.setdefault((user.get('email') or '').lower(), user['username'])
+        owners = self._email_owners(emails)
         for change in rejected:
-            owner = owners.get((change.item.get('email') or '').lower())
-            if owner:
-                change.failed += ('; the e-mail address %s is already used by user %r (Moodle refuses duplicate e-mail '
-                                  'addresses unless allowaccountssameemail is on)' % (change.item['email'], owner))
+            found = owners.get((change.item.get('email') or '').strip().lower())
+            if found:
+                answer = change.error.message if change.error is not None else change.failed
+                change.failed = '%s (Moodle answered: %s)' % (duplicate_email(change.item['email'], found[0]['username']),
+                                                             answer.rstrip('.'))
 
     def _create(self, payloads):
         created = dict((u['username'], u['id']) for u in self.api.create_users(payloads))
@@ -534,6 +617,10 @@ class MoodleUserModule(MoodleModule):
             elif change.action == 'created':
                 applied = user is not None
                 change.id = user['id'] if user else None
+                if applied and change.item.get('suspended') and not user.get('suspended'):
+                    if not change.failed:
+                        not_suspended(change, 'no answer (the suspension call failed, see msg)')
+                    continue
             else:
                 now = user_fields(user) if user else {}
                 wanted = dict((k, v) for k, v in change.after.items() if k != 'password')

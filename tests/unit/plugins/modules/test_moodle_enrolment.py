@@ -10,6 +10,7 @@ lists every enrolled user with its course roles, and with onlysuspended the ones
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import time
 
 import pytest
@@ -19,6 +20,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.client import Moodle
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import STANDARD_ASSIGNABLE, STANDARD_ROLES
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_enrolment import (
     DATES_UNVERIFIED, STATUS_UNVERIFIED, MoodleEnrolmentModule, in_window, plan_enrolment)
+from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import patch_module_args
 
 NOW = int(time.time())
 DAY = 86400
@@ -37,7 +39,8 @@ class FakeSite:
                       4: dict(id=4, username='robert', email='bob@example.com'),
                       5: dict(id=5, username='carol', email='carol@example.com')}
         self.roles = dict((rid, name) for name, rid in STANDARD_ROLES.items())
-        self.enrolments = {}   # (courseid, userid) -> dict(status, timestart, timeend, roles, enrol)
+        self.enrolments = {}   # manual: (courseid, userid) -> dict(status, timestart, timeend, roles, enrol)
+        self.others = {}       # other methods: (courseid, userid) -> dict(methods, roles), always active
         self.calls = []
         self.reject_users = set()
 
@@ -70,12 +73,14 @@ class FakeSite:
         return [dict(c) for c in self.courses.values() if str(c[field]) in values]
 
     def active(self, enrolment):
+        if 'methods' in enrolment:
+            return True
         return enrolment['status'] == 0 and in_window(enrolment['timestart'], enrolment['timeend'], int(time.time()))
 
     def get_enrolled_users(self, courseid, onlyactive=False, onlysuspended=False):
         self.calls.append(('core_enrol_get_enrolled_users', False))
         users = {}
-        for (cid, uid), enrolment in self.enrolments.items():
+        for (cid, uid), enrolment in list(self.enrolments.items()) + list(self.others.items()):
             if cid == courseid:
                 users.setdefault(uid, []).append(enrolment)
         result = []
@@ -99,9 +104,12 @@ class FakeSite:
         rows = []
         for (cid, uid), e in sorted(self.enrolments.items()):
             if cid == courseid and (not userids or uid in userids):
-                rows.append(dict(userid=uid, enrolid=10 + cid, enrol=e.get('enrol', 'manual'), status=e['status'],
-                                 timestart=e['timestart'], timeend=e['timeend'],
-                                 roles=[dict(roleid=r, shortname=self.roles[r]) for r in sorted(e['roles'])]))
+                rows.append(dict(userid=uid, enrolid=10 + cid, enrol='manual', status=e['status'],
+                                 timestart=e['timestart'], timeend=e['timeend'], roles=self._roles(cid, uid)))
+        for (cid, uid), e in sorted(self.others.items()):
+            if cid == courseid and (not userids or uid in userids):
+                rows.extend(dict(userid=uid, enrolid=20 + cid, enrol=method, status=0, timestart=0, timeend=0,
+                                 roles=self._roles(cid, uid)) for method in sorted(e['methods']))
         return rows
 
     # writes
@@ -119,15 +127,30 @@ class FakeSite:
                            timeend=e.get('timeend') or 0)
             current['roles'].add(e['roleid'])
 
+    def _roles(self, courseid, userid):
+        roles = set()
+        for table in (self.enrolments, self.others):
+            roles |= table.get((courseid, userid), {}).get('roles', set())
+        return [dict(roleid=r, shortname=self.roles[r]) for r in sorted(roles)]
+
     def unenrol_users(self, enrolments):
+        # Like Moodle: only the manual enrolment goes, and the course roles go with the user's last enrolment.
         self.calls.append(('enrol_manual_unenrol_users', True))
         for e in enrolments:
-            self.enrolments.pop((e['courseid'], e['userid']), None)
+            manual = self.enrolments.pop((e['courseid'], e['userid']), None)
+            other = self.others.get((e['courseid'], e['userid']))
+            if manual and other:
+                other['roles'] |= manual['roles']
 
     def writes(self):
         return [name for name, write in self.calls if write]
 
     def enrol(self, courseid, userid, roles=(5,), status=0, timestart=0, timeend=0, enrol='manual'):
+        if enrol != 'manual':
+            other = self.others.setdefault((courseid, userid), dict(methods=set(), roles=set()))
+            other['methods'].add(enrol)
+            other['roles'] |= set(roles)
+            return
         self.enrolments[(courseid, userid)] = dict(roles=set(roles), status=status, timestart=timestart,
                                                    timeend=timeend, enrol=enrol)
 
@@ -474,3 +497,86 @@ def test_role_id_of_a_role_the_catalogue_does_not_know():
     plugin_site = FakeSite(plugin=True)
     refused = run(plugin_site, course='PHYS101', user='alice', role_id=42)
     assert refused.failed and 'no role with id 42' in refused.result['msg']
+
+
+def run_module(capsys, site, **args):
+    """The real module, its argument spec included, with these options on the fake site; its JSON result."""
+    args = dict(args, url='http://moodle.invalid', token='0123456789abcdef')
+    warnings = []
+    site.calls = []
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            instance = MoodleEnrolmentModule()
+            instance.api = site
+            instance.module.warn = warnings.append
+            instance.run()
+    result = json.loads(capsys.readouterr().out)
+    result['warnings'] = warnings
+    return result
+
+
+def test_options_given_next_to_the_list_are_every_item_s_defaults(capsys):
+    site = FakeSite()
+    site.enrol(2, 5)
+    done = run_module(capsys, site, course='PHYS101', role='editingteacher', timestart=0, timeend=0,
+                      enrolments=[{'user': 'alice'}, {'user': 'robert', 'role': 'teacher'},
+                                  {'user': 'carol', 'course': 'CHEM201', 'role_id': 4}])
+    assert not done.get('failed'), done['msg']
+    assert [(e['course'], e['user'], e['role'], e['action']) for e in done['enrolments']] == [
+        ('PHYS101', 'alice', 'editingteacher', 'enrolled'), ('PHYS101', 'robert', 'teacher', 'enrolled'),
+        ('CHEM201', 'carol', 'teacher', 'enrolled')]
+    assert site.enrolments[(2, 3)]['roles'] == {3} and site.enrolments[(3, 5)]['roles'] == {4}
+    gone = run_module(capsys, site, course='PHYS101', state='absent', enrolments=[{'user': 'alice'}, {'user': 'robert'}])
+    assert [e['action'] for e in gone['enrolments']] == ['unenrolled', 'unenrolled']
+    assert (2, 3) not in site.enrolments and (2, 4) not in site.enrolments and (2, 5) in site.enrolments
+    kept = run_module(capsys, site, course='PHYS101', state='absent', enrolments=[{'user': 'carol', 'state': 'present'}])
+    assert kept['enrolments'][0]['action'] == 'unchanged' and (2, 5) in site.enrolments
+
+
+def test_a_course_from_nowhere_is_named(capsys):
+    result = run_module(capsys, FakeSite(), enrolments=[{'user': 'alice'}])
+    assert result['failed'] and 'enrolments[0] (alice in ?): course is required' in result['msg']
+
+
+def test_validation_and_planning_problems_are_reported_together():
+    site = FakeSite()
+    outcome = run(site, enrolments=[dict(course='PHYS101', user='alice', timestart='someday'),
+                                    dict(course='NOPE', user='alice'),
+                                    dict(course='CHEM201', user='robert', role='wizard')])
+    assert outcome.failed and site.writes() == []
+    errors = outcome.result['errors']
+    assert len(errors) == 3 and [e.split(' ')[0] for e in errors] == ['enrolments[0]', 'enrolments[1]', 'enrolments[2]']
+    assert 'timestart' in errors[0] and 'NOPE' in errors[1] and 'wizard' in errors[2]
+
+
+def test_without_the_plugin_a_self_enrolment_is_reported_as_not_managed_and_converges():
+    site = FakeSite()
+    site.enrol(2, 3, enrol='self')
+    first = ok(site, course='PHYS101', user='alice', state='absent')
+    assert first['enrolment']['action'] == 'unchanged' and not first['changed']
+    assert any('another enrolment method' in w for w in first['warnings'])
+    assert 'enrol_manual_unenrol_users' in site.writes() and (2, 3) in site.others
+    again = ok(site, course='PHYS101', user='alice', state='absent')
+    assert again['enrolment']['action'] == 'unchanged' and not again['changed']
+
+
+def test_without_the_plugin_a_manual_enrolment_beside_another_method_goes_and_the_other_stays():
+    site = FakeSite()
+    site.enrol(2, 3)
+    site.enrol(2, 3, enrol='self')
+    site.enrol(2, 4)
+    done = ok(site, course='PHYS101', enrolments=[dict(user='alice', state='absent'), dict(user='robert', state='absent')])
+    assert [e['action'] for e in done['enrolments']] == ['unchanged', 'unenrolled']
+    assert (2, 3) not in site.enrolments and (2, 3) in site.others and (2, 4) not in site.enrolments
+
+
+def test_with_the_plugin_no_call_is_sent_for_another_method_s_enrolment():
+    site = FakeSite(plugin=True)
+    site.enrol(2, 3, enrol='self')
+    site.enrol(2, 4, enrol='cohort')
+    site.enrol(2, 4)
+    done = ok(site, course='PHYS101', enrolments=[dict(user='alice', state='absent'), dict(user='robert', state='absent')])
+    assert [e['action'] for e in done['enrolments']] == ['unchanged', 'unenrolled']
+    assert site.writes() == ['enrol_manual_unenrol_users'] and (2, 4) in site.others
+    again = ok(site, course='PHYS101', enrolments=[dict(user='alice', state='absent'), dict(user='robert', state='absent')])
+    assert not again['changed'] and site.writes() == [] and any('cohort' in w for w in again['warnings'])

@@ -49,7 +49,6 @@ class FakeSite:
         self.writes = []
         self.reads = []
         self.reject = None            # payload -> error message for payloads Moodle rejects
-        self.ignore_unassign = False  # unassign answers success but changes nothing (plugin-owned role)
         self.fail_write = None        # a MoodleError raised by the next write
 
     # site and roles
@@ -121,10 +120,11 @@ class FakeSite:
             self.ras.add((p['userid'], p['roleid'], p['contextlevel'], p['instanceid'], ''))
 
     def unassign_roles(self, payloads):
+        # Like Moodle (seen on 4.5 and 5.1): only the manual assignment goes; one owned by a component
+        # (enrol_cohort, enrol_meta...) stays, and the call still answers success.
         self._write('core_role_unassign_roles', payloads)
-        if not self.ignore_unassign:
-            for p in payloads:
-                self.ras.discard((p['userid'], p['roleid'], p['contextlevel'], p['instanceid'], ''))
+        for p in payloads:
+            self.ras.discard((p['userid'], p['roleid'], p['contextlevel'], p['instanceid'], ''))
 
 
 def run(capsys, site, check_mode=False, diff=False, **args):
@@ -304,13 +304,18 @@ def test_removing_a_course_role_then_again(capsys):
     assert not again['changed'] and again['assignment']['verified'] and site.writes == []
 
 
-def test_an_unassign_moodle_cannot_make_is_not_reported_done(capsys):
+def test_a_role_held_through_a_component_is_never_reported_removed(capsys):
     site = FakeSite()
-    site.ignore_unassign = True
-    result = run(capsys, site, user='alice', role='student', instance='PHYS101', state='absent')
-    assert result['failed']
-    assert result['assignment']['action'] == 'failed'
-    assert 'enrolment plugin' in result['assignment']['failed']
+    site.ras.add((3, 5, 'course', 2, 'enrol_cohort'))       # alice: student manually and through cohort sync
+    args = dict(user='alice', role='student', instance='PHYS101', state='absent')
+    first = run(capsys, site, **args)
+    assert not first.get('failed')
+    assert first['assignment']['action'] == 'unchanged' and not first['changed']
+    assert any('cohort sync' in w for w in first['warnings'])
+    assert (3, 5, 'course', 2, 'enrol_cohort') in site.ras and (3, 5, 'course', 2, '') not in site.ras
+    site.writes = []
+    again = run(capsys, site, **args)
+    assert again['assignment']['action'] == 'unchanged' and not again['changed']
 
 
 def test_instance_by_idnumber_and_id(capsys):
@@ -501,3 +506,22 @@ def test_bulk_writes_are_batched(capsys):
 
 def test_module_entry_point_is_main():
     assert module.main is not None
+
+
+def test_options_given_next_to_the_list_are_every_assignment_s_defaults(capsys):
+    site = FakeSite()
+    removed = run(capsys, site, role='student', instance='PHYS101', state='absent',
+                  assignments=[{'user': 'alice'}, {'user': 'bob', 'role_id': 3}])
+    assert [(a['user'], a['roleid'], a['action']) for a in removed['assignments']] == [
+        ('alice', 5, 'unassigned'), ('bob', 3, 'unassigned')]
+    assert (3, 5, 'course', 2, '') not in site.ras and (4, 3, 'course', 2, '') not in site.ras
+    assert site.writes[0][0] == 'core_role_unassign_roles'
+
+
+def test_an_assignment_with_its_own_context_does_not_take_the_top_level_instance(capsys):
+    site = FakeSite()
+    result = run(capsys, site, check_mode=True, role='student', instance='PHYS101',
+                 assignments=[{'user': 'carol'}, {'user': 'carol', 'context': 'system', 'role': 'manager'}])
+    assert not result.get('failed'), result.get('msg')
+    assert [(a['context'], a['instance'], a['action']) for a in result['assignments']] == [
+        ('course', 'PHYS101', 'assigned'), ('system', None, 'assigned')]

@@ -5,9 +5,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleClient
+import json
+
+import pytest
+
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleClient, MoodleError
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_user import (
     MoodleUserModule, compare, moodle_payload, user_fields, wanted_fields)
+from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import patch_module_args
 
 # A user as core_user_get_users_by_field returns it (recorded on Moodle 5.1): empty fields are absent.
 ALICE = {'id': 3, 'username': 'alice', 'firstname': 'Alice', 'lastname': 'Liddell', 'fullname': 'Alice Liddell',
@@ -92,3 +97,177 @@ def test_creation_needs_names_email_and_a_password():
                         'a new user needs password or create_password: true']
     assert MoodleUserModule._creation_problems(item(username='a', firstname='A', lastname='B', email='a@x.org',
                                                     auth='ldap')) == []
+
+
+# -- whole runs against an in-memory site ----------------------------------------------------------
+class FakeSite:
+    """Just enough of MoodleAPI for moodle_user, behaving like Moodle 4.5/5.1 (user/externallib.php):
+
+    core_user_get_users_by_field matches exactly (PostgreSQL: an e-mail address in other case is not found);
+    core_user_create_users is all-or-nothing and refuses an address another account has, compared without case,
+    unless allowaccountssameemail; core_user_update_users answers problems as per-user warnings.
+    """
+
+    def __init__(self):
+        self.users = {2: dict(id=2, username='admin', email='admin@example.com', suspended=False),
+                      3: dict(id=3, username='alice', email='alice@example.com', suspended=False),
+                      4: dict(id=4, username='bob', email='Bob@Example.org', suspended=False)}
+        self.next_id = 10
+        self.writes = []
+        self.allowaccountssameemail = False
+        self.update_warning = None      # userid -> (code, message): update_users answers a warning for it
+        self.on_create = None           # called before each create: another run's writes
+
+    def require(self, functions):
+        pass
+
+    def site_info(self):
+        return {'userid': 2}
+
+    def get_users_by_field(self, field, values):
+        wanted = set(str(v) for v in values)
+        return [dict(u) for u in self.users.values() if str(u.get(field)) in wanted]
+
+    def _email_taken(self, email, userid=None):
+        return not self.allowaccountssameemail and any(
+            u['email'].lower() == email.lower() and u['id'] != userid for u in self.users.values())
+
+    def create_users(self, users):
+        self.writes.append(('core_user_create_users', [u['username'] for u in users]))
+        if self.on_create:
+            self.on_create()
+        added = []
+        for user in users:     # one transaction: a refusal undoes the users added before it
+            if self._email_taken(user['email']):
+                for record in added:
+                    del self.users[record['id']]
+                raise MoodleError('Invalid parameter value detected', kind='invalid_parameter',
+                                  function='core_user_create_users', errorcode='invalidparameter',
+                                  hint='Moodle hides which value it rejected while debugging is off; set debugging')
+            record = dict(id=self.next_id, username=user['username'], email=user['email'], suspended=False)
+            self.next_id += 1
+            self.users[record['id']] = record
+            added.append(record)
+        return [dict(id=r['id'], username=r['username']) for r in added]
+
+    def update_users(self, users):
+        self.writes.append(('core_user_update_users', [u['id'] for u in users]))
+        warnings = []
+        for user in users:
+            if self.update_warning and user['id'] in self.update_warning:
+                code, message = self.update_warning[user['id']]
+                warnings.append(dict(item='user', itemid=user['id'], warningcode=code, message=message))
+            elif 'email' in user and self._email_taken(user['email'], user['id']):
+                warnings.append(dict(item='user', itemid=user['id'], warningcode='useremailduplicate',
+                                     message='Duplicate email address'))
+            else:
+                self.users[user['id']].update((k, v) for k, v in user.items() if k != 'id')
+        return warnings
+
+    def delete_users(self, ids):
+        self.writes.append(('core_user_delete_users', list(ids)))
+        for userid in ids:
+            self.users.pop(userid, None)
+
+
+def run(capsys, site, **args):
+    """The real module, argument spec included, with these options on the fake site; its JSON result."""
+    args = dict(args, url='http://moodle.invalid', token='0123456789abcdef')
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            instance = MoodleUserModule()
+            instance.api = site
+            instance.module.warn = lambda text: None
+            instance.run()
+    return json.loads(capsys.readouterr().out)
+
+
+NEW = dict(firstname='New', lastname='User', password='Secret#2026')
+
+
+def test_state_given_next_to_the_list_applies_to_every_user(capsys):
+    site = FakeSite()
+    site.users[5] = dict(id=5, username='sm1', email='sm1@example.com', suspended=False)
+    result = run(capsys, site, state='absent', users=[{'username': 'sm1'}, dict(NEW, username='sm2', email='sm2@x.org')])
+    assert result['failed'] and 'users[1] (sm2): state=absent deletes the user' in result['msg']
+    assert site.writes == [] and 5 in site.users
+    result = run(capsys, site, state='absent', users=[{'username': 'sm1'}, {'username': 'sm2'}])
+    assert [u['action'] for u in result['users']] == ['deleted', 'unchanged'] and 5 not in site.users
+
+
+def test_options_given_next_to_the_list_are_defaults_and_an_item_s_own_value_wins(capsys):
+    site = FakeSite()
+    result = run(capsys, site, city='Paris', create_password=True, firstname='F', lastname='L',
+                 users=[{'username': 'u1', 'email': 'u1@x.org'},
+                        {'username': 'u2', 'email': 'u2@x.org', 'password': 'Secret#2026'}])
+    assert not result.get('failed'), result['msg']
+    assert [u['changed_fields'] for u in result['users']] == [
+        ['city', 'email', 'firstname', 'lastname'], ['city', 'email', 'firstname', 'lastname', 'password']]
+
+
+def test_an_address_in_use_fails_the_run_before_any_write_naming_both_accounts(capsys):
+    site = FakeSite()
+    result = run(capsys, site, users=[dict(NEW, username='ok1', email='ok1@example.com'),
+                                      dict(NEW, username='dup', email='Alice@Example.com')])
+    assert result['failed'] and site.writes == [] and 'ok1' not in [u['username'] for u in site.users.values()]
+    assert "users[1] (dup): the e-mail address Alice@Example.com is already used by user 'alice'" in result['msg']
+    assert 'debugging' not in result['msg']
+
+
+def test_the_same_new_address_twice_and_an_e_mail_change_onto_another_account(capsys):
+    site = FakeSite()
+    result = run(capsys, site, users=[dict(NEW, username='n1', email='same@x.org'),
+                                      dict(NEW, username='n2', email='SAME@x.org'),
+                                      dict(username='admin', email='ALICE@example.COM')])
+    assert result['failed'] and site.writes == []
+    assert "users[1] (n2): the e-mail address SAME@x.org is also given to users[0] (n1)" in result['msg']
+    assert "users[2] (admin): the e-mail address ALICE@example.COM is already used by user 'alice'" in result['msg']
+
+
+def test_an_address_freed_in_the_same_run_is_not_a_duplicate(capsys):
+    site = FakeSite()
+    result = run(capsys, site, users=[dict(username='alice', state='absent'),
+                                      dict(NEW, username='alice2', email='alice@example.com')])
+    assert not result.get('failed'), result['msg']
+    assert [u['action'] for u in result['users']] == ['deleted', 'created']
+
+
+def test_allow_duplicate_emails_skips_the_check_for_sites_that_allow_them(capsys):
+    site = FakeSite()
+    site.allowaccountssameemail = True
+    result = run(capsys, site, allow_duplicate_emails=True, users=[dict(NEW, username='dup', email='alice@example.com')])
+    assert result['users'][0]['action'] == 'created'
+
+
+def test_an_address_taken_after_the_check_is_named_first_when_moodle_refuses_it(capsys):
+    site = FakeSite()
+    site.users.pop(3)
+    site.on_create = lambda: site.users.setdefault(3, dict(id=3, username='alice', email='alice@example.com',
+                                                           suspended=False))    # another run, just before ours
+    result = run(capsys, site, users=[dict(NEW, username='dup', email='alice@example.com')])
+    entry = result['users'][0]
+    assert entry['action'] == 'failed' and entry['failed'].startswith(
+        "the e-mail address alice@example.com is already used by user 'alice'")
+    assert 'debugging' not in entry['failed'] and 'Invalid parameter value detected' in entry['failed']
+
+
+def test_core_moodle_cannot_find_an_address_stored_in_other_case_before_writing(capsys):
+    # core_user_get_users_by_field is an exact match: Bob@Example.org is not found from bob@example.org, Moodle
+    # refuses the user while writing, and the rejected user is isolated (the documented limit of core Moodle).
+    site = FakeSite()
+    result = run(capsys, site, users=[dict(NEW, username='ok1', email='ok1@example.com'),
+                                      dict(NEW, username='dup', email='bob@example.org')])
+    assert [u['action'] for u in result['users']] == ['created', 'failed']
+    assert 'Invalid parameter value detected' in result['users'][1]['failed']
+
+
+def test_a_new_user_left_active_by_a_refused_suspension_is_reported_created_and_fails(capsys):
+    site = FakeSite()
+    site.update_warning = {10: ('usernotupdateddeleted', 'User is a deleted user')}
+    result = run(capsys, site, users=[dict(NEW, username='s1', email='s1@x.org', suspended=True),
+                                      dict(NEW, username='s2', email='s2@x.org', suspended=True)])
+    assert result['failed'] and result['changed']
+    first, second = result['users']
+    assert first['action'] == 'created' and 'NOT suspended' in first['failed'] and 'User is a deleted user' in first['failed']
+    assert second['action'] == 'created' and 'failed' not in second and site.users[11]['suspended'] is True
+    assert result['summary'] == {'created': 2}
