@@ -95,8 +95,9 @@ class MoodleModule:
     item_options = {}          # per-item options (suboptions of list_option, top-level in single form)
     item_mutually_exclusive = []
     item_required_together = []
-    item_scoped = {}           # {option: (options that belong to its value)}: not inherited by an item whose own
-                               # value of the option differs from the top level's (context -> instance)
+    # {option: (options that belong to its value)}: not inherited by an item whose own value of the option
+    # differs from the top level's (context -> instance)
+    item_scoped = {}
     required_functions = ()    # functions the token's service must offer
     module_options = {}        # options that are not per item
 

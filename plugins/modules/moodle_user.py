@@ -558,8 +558,8 @@ class MoodleUserModule(MoodleModule):
             found = owners.get((change.item.get('email') or '').strip().lower())
             if found:
                 answer = change.error.message if change.error is not None else change.failed
-                change.failed = '%s (Moodle answered: %s)' % (duplicate_email(change.item['email'], found[0]['username']),
-                                                             answer.rstrip('.'))
+                reason = duplicate_email(change.item['email'], found[0]['username'])
+                change.failed = '%s (Moodle answered: %s)' % (reason, answer.rstrip('.'))
 
     def _create(self, payloads):
         created = dict((u['username'], u['id']) for u in self.api.create_users(payloads))
