@@ -798,8 +798,16 @@ def manual_unenrol_users(call, args):
                 raise InvalidParameter('User id not exist: %d' % item['userid'])
             ueid = site.ue_by_key.get((instance['id'], item['userid']))
             if ueid is None:
+                # Enrolled by another method only (self, cohort...) or not at all: that enrolment and its roles stay.
                 continue
+            # enrol_plugin::unenrol_user(): the roles this instance owns go, then the enrolment; the user's
+            # other enrolments in the course and the roles of other components stay...
+            for ra in site.user_roles_in_context(item['userid'], ctx):
+                if (ra['component'], ra['itemid']) == ('enrol_manual', instance['id']):
+                    site.delete_role_assignment(ra['id'])
             site.delete_user_enrolment(ueid)
+            # ... unless it was the last one: role_unassign_all(userid, contextid) with subcontexts then takes
+            # every role in the course and below it, whatever its component.
             if not site.user_course_enrolments(item['userid'], item['courseid']):
                 for sub in child_contexts(site, ctx):
                     for ra in site.user_roles_in_context(item['userid'], sub):
@@ -853,7 +861,9 @@ def assign_roles(call, args):
 
 @external('core_role_unassign_roles', Single({'unassignments': Multiple(Single(ROLE_ITEM))}), write=True)
 def unassign_roles(call, args):
-    """core_role_unassign_roles: a missing assignment is a no-op."""
+    """core_role_unassign_roles: role_unassign(roleid, userid, contextid) removes only the assignment with no
+    component (component '', itemid 0); one owned by a component (enrol_cohort, ...) stays, and a missing
+    assignment is a no-op. The answer is null either way."""
     site = call.site
     with site.transaction():
         for item in args['unassignments']:

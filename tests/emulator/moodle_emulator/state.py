@@ -78,6 +78,13 @@ USER_DEFAULTS = {
     'lastaccess': 0, 'phone1': '', 'phone2': '', 'address': '', 'interests': '',
 }
 
+# Moodle's default $CFG->enrol_plugins_enabled, which both real test sites keep. A seed enrols by these methods only,
+# as hacking/real_site/seed.php does on a real site (and guest never: enrol_guest_plugin::enrol_user() does nothing).
+ENROL_PLUGINS_ENABLED = ('manual', 'guest', 'self', 'cohort')
+# The enrolment plugins whose roles_protected() is false: their enrol_user() assigns the role with component ''.
+# Every other plugin assigns it with component 'enrol_<plugin>' and the instance's id as itemid.
+ROLES_UNPROTECTED = ('manual', 'self', 'flatfile', 'paypal')
+
 SEED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'seeds')
 
 
@@ -317,7 +324,31 @@ class Site:
             status = 0 if course.get('manual_enrol', True) is True or course.get('manual_enrol') == 'enabled' else 1
             self._add_instance(cid, 'manual', status)
         for method in course.get('enrol_methods') or []:
-            self._add_instance(cid, method['enrol'], int(method.get('status', 0)), method.get('name', ''))
+            self._check_enrol_method(method.get('enrol'), 'course %s enrol_methods' % course['shortname'])
+            instance = self._method_instance(cid, method['enrol'], 1 if method.get('status') else 0)
+            if method.get('name') is not None:
+                instance['name'] = method['name']
+
+    @staticmethod
+    def _check_enrol_method(method, what):
+        """A seed names only enrolment methods the real test sites have enabled (seed.php refuses the others)."""
+        if method not in ENROL_PLUGINS_ENABLED:
+            raise ValueError('%s: the enrolment plugin %r is not enabled on the test sites (enabled: %s)'
+                             % (what, method, ','.join(ENROL_PLUGINS_ENABLED)))
+
+    def _method_instance(self, courseid, enrol, status=0):
+        """The instance of a method a seed enrols through (seed.php's rule): the course's first enabled one; else its
+        first disabled one, enabled (a course Moodle creates has disabled self and guest instances); else a new one.
+        With ``status=1`` (a seed's disabled ``enrol_methods`` entry) any instance will do, or a new disabled one."""
+        instances = [self.enrol_instances[iid] for iid in self.instances_by_course.get(courseid, [])
+                     if self.enrol_instances[iid]['enrol'] == enrol]
+        for instance in instances:
+            if instance['status'] == 0 or status:
+                return instance
+        if instances:
+            instances[0]['status'] = 0
+            return instances[0]
+        return self.enrol_instances[self._add_instance(courseid, enrol, status)]
 
     def _add_instance(self, courseid, enrol, status, name=''):
         iid = self.next_id('enrol')
@@ -365,15 +396,25 @@ class Site:
         self._add_context(CONTEXT_COURSECAT, record['id'], None)
 
     def _seed_role_assignment(self, ra, now):
+        """{user, role, contextlevel, instance (or contextid), component, itemid}: role_assign() with a component."""
         userid = self.resolve_user_ref(ra['user'])
         roleid = self.resolve_role_ref(ra['role'])
+        component = ra.get('component') or ''
+        itemid = int(ra.get('itemid') or 0)
+        # role_assign()'s own rule (seed.php refuses the same).
+        if component and '_' not in component:
+            raise ValueError("role assignment %r: the component must be a plugin's frankenstyle name such as enrol_cohort" % (ra,))
+        if itemid and not component:
+            raise ValueError('role assignment %r: an itemid needs a component' % (ra,))
         ctx = ra.get('contextid')
         if ctx is None:
-            level = LEVEL_BY_NAME[ra.get('contextlevel', 'system')]
+            level = LEVEL_BY_NAME.get(ra.get('contextlevel', 'system'))
+            if level is None:
+                raise ValueError('role assignment %r: unknown context level (%s)' % (ra, ', '.join(LEVEL_BY_NAME)))
             ctx = self.context_id(level, self._resolve_instance(level, ra.get('instance', 0)))
             if ctx is None:
                 raise ValueError('role assignment %r: unknown context' % (ra,))
-        self.add_role_assignment(roleid, userid, int(ctx), ra.get('component', ''), int(ra.get('itemid', 0)), now)
+        self.add_role_assignment(roleid, userid, int(ctx), component, itemid, now)
 
     def _resolve_instance(self, level, ref):
         if level == CONTEXT_COURSE and isinstance(ref, str) and not ref.isdigit():
@@ -383,19 +424,36 @@ class Site:
         return int(ref)
 
     def _seed_enrolment(self, enrolment, now):
+        """An enrolment by ``method`` (default manual), as seed.php makes it with the plugin's enrol_user()."""
         userid = self.resolve_user_ref(enrolment['user'])
         course = enrolment['course']
         courseid = self.course_by_shortname[course] if isinstance(course, str) and not course.isdigit() else int(course)
-        instance = self.manual_instance(courseid, enabled_only=False)
-        if instance is None:
-            raise ValueError('enrolment %r: course has no manual instance' % (enrolment,))
+        method = enrolment.get('method', 'manual')
+        if method == 'guest':
+            raise ValueError("enrolment %r: the guest method holds no enrolments (enrol_guest_plugin::enrol_user() does "
+                             "nothing); add a guest instance with the course's enrol_methods" % (enrolment,))
+        self._check_enrol_method(method, 'enrolment %r' % (enrolment,))
+        if method == 'manual':
+            # Through the course's manual instance, enabled or not.
+            instance = self.manual_instance(courseid, enabled_only=False)
+            if instance is None:
+                raise ValueError('enrolment %r: course has no manual instance' % (enrolment,))
+        else:
+            instance = self._method_instance(courseid, method)
         status = enrolment.get('status', 'active')
-        status = 1 if status in ('suspended', 1, True) else 0
-        self.add_user_enrolment(instance['id'], userid, status, int(enrolment.get('timestart', 0)), int(enrolment.get('timeend', 0)), now)
+        status = 1 if status in ('suspended', 1, '1', True) or enrolment.get('suspended') else 0
+        timestart, timeend = int(enrolment.get('timestart', 0)), int(enrolment.get('timeend', 0))
+        ueid = self.ue_by_key.get((instance['id'], userid))
+        if ueid is None:
+            self.add_user_enrolment(instance['id'], userid, status, timestart, timeend, now)
+        else:
+            # enrol_user() again: the existing enrolment takes the new status and dates.
+            self.update_user_enrolment(ueid, {'status': status, 'timestart': timestart, 'timeend': timeend})
         roles = enrolment.get('roles', [enrolment.get('role', 'student')])
         ctx = self.context_id(CONTEXT_COURSE, courseid)
+        component, itemid = ('', 0) if method in ROLES_UNPROTECTED else ('enrol_' + method, instance['id'])
         for role in roles or []:
-            self.add_role_assignment(self.resolve_role_ref(role), userid, ctx, '', 0, now)
+            self.add_role_assignment(self.resolve_role_ref(role), userid, ctx, component, itemid, now)
 
     def _seed_service(self, service):
         sid = int(service.get('id') or self.next_id('service'))

@@ -330,3 +330,98 @@ def test_create_categories_and_courses(ws, emulator):
                                            'enrolments[0][courseid]': '6'}).text == 'null'
     got = ws('core_course_get_courses_by_field', {'field': 'idnumber', 'value': 'geo1'}).json()['courses']
     assert [(c['id'], c['categoryname'], c['enrollmentmethods']) for c in got] == [(6, 'Science', ['manual'])]
+
+
+# Enrolments by other methods and role assignments owned by a component: what the real 4.5 and 5.1 sites
+# answered to the same calls after the same seed (hacking/real_site/seed.php; docs/test-site.md).
+OTHER_METHODS_SEED = {
+    'extends': 'recordings',
+    'settings': {'companion_plugin': True},
+    'users': [{'id': 10 + index, 'username': name, 'firstname': name.title(), 'lastname': 'T', 'email': '%s@example.com' % name}
+              for index, name in enumerate(('alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina'))],
+    'role_assignments': [
+        {'user': 'carol', 'role': 'student', 'contextlevel': 'course', 'instance': 'CHEM201', 'component': 'enrol_cohort', 'itemid': 1},
+        {'user': 'dave', 'role': 'student', 'contextlevel': 'course', 'instance': 'CHEM201', 'component': 'enrol_cohort', 'itemid': 1},
+        {'user': 'dave', 'role': 'manager', 'contextlevel': 'coursecat', 'instance': 1, 'component': 'enrol_cohort', 'itemid': 7},
+        {'user': 'frank', 'role': 'teacher', 'contextlevel': 'course', 'instance': 'PHYS101', 'component': 'enrol_cohort', 'itemid': 1},
+        # itemid 1: PHYS101's manual instance, on the emulator and on both real sites
+        {'user': 'gina', 'role': 'teacher', 'contextlevel': 'course', 'instance': 'PHYS101', 'component': 'enrol_manual', 'itemid': 1}],
+    'enrolments': [
+        {'user': 'alice', 'course': 'PHYS101', 'method': 'self'},
+        {'user': 'bob', 'course': 'PHYS101'},
+        {'user': 'bob', 'course': 'PHYS101', 'method': 'self'},
+        {'user': 'carol', 'course': 'CHEM201'},
+        {'user': 'erin', 'course': 'MATH301', 'method': 'cohort'},
+        {'user': 'frank', 'course': 'PHYS101'},
+        {'user': 'gina', 'course': 'PHYS101'},
+        {'user': 'gina', 'course': 'PHYS101', 'method': 'self'}],
+}
+
+
+def assignments(emulator, *usernames):
+    """(username, role, contextlevel, course or instance id, component) of these users' role assignments."""
+    site = emulator.state
+    names = {site.user_by_username[name]: name for name in usernames}
+    result = []
+    for ra in site.role_assignments.values():
+        if ra['userid'] in names:
+            ctx = site.contexts[ra['contextid']]
+            instance = site.courses[ctx['instanceid']]['shortname'] if ctx['contextlevel'] == 50 else ctx['instanceid']
+            result.append((names[ra['userid']], site.roles[ra['roleid']]['shortname'], ctx['contextlevel'], instance, ra['component']))
+    return sorted(result)
+
+
+def enrolled_usernames(ws, emulator, courseid):
+    names = {uid: user['username'] for uid, user in emulator.state.users.items()}
+    return sorted(names[user['id']] for user in ws('core_enrol_get_enrolled_users', {'courseid': str(courseid)}).json())
+
+
+def test_manual_unenrol_keeps_other_methods_enrolments(ws, emulator):
+    emulator.reseed(OTHER_METHODS_SEED)
+    site = emulator.state
+    uid = site.user_by_username
+    assert enrolled_usernames(ws, emulator, 2) == ['alice', 'bob', 'frank', 'gina']
+    for user, course in (('alice', 2), ('bob', 2), ('erin', 4), ('frank', 2), ('gina', 2)):
+        answer = ws('enrol_manual_unenrol_users', {'enrolments[0][userid]': str(uid[user]), 'enrolments[0][courseid]': str(course)})
+        assert answer.status_code == 200 and answer.text == 'null', user
+    # self enrolled (alice), or manually and by self (bob, gina): still enrolled by self, with the student role;
+    # frank's manual enrolment was his last one: every role in the course went, the cohort's teacher role too
+    assert enrolled_usernames(ws, emulator, 2) == ['alice', 'bob', 'gina']
+    assert enrolled_usernames(ws, emulator, 4) == ['erin']
+    assert [site.enrol_instances[ue['enrolid']]['enrol'] for ue in site.user_course_enrolments(uid['bob'], 2)] == ['self']
+    assert [site.enrol_instances[ue['enrolid']]['enrol'] for ue in site.user_course_enrolments(uid['erin'], 4)] == ['cohort']
+    assert site.user_course_enrolments(uid['frank'], 2) == []
+    # gina's teacher role owned by the manual instance went with the manual enrolment; her student role stayed
+    assert assignments(emulator, 'alice', 'bob', 'erin', 'frank', 'gina') == [
+        ('alice', 'student', 50, 'PHYS101', ''), ('bob', 'student', 50, 'PHYS101', ''),
+        ('erin', 'student', 50, 'MATH301', 'enrol_cohort'), ('gina', 'student', 50, 'PHYS101', '')]
+
+
+def test_unassign_roles_keeps_component_owned_assignments(ws, emulator):
+    emulator.reseed(OTHER_METHODS_SEED)
+    uid = emulator.state.user_by_username
+    calls = [(5, 'carol', 'course', 3), (5, 'dave', 'course', 3), (5, 'erin', 'course', 4), (1, 'dave', 'coursecat', 1)]
+    for roleid, user, level, instance in calls:
+        answer = ws('core_role_unassign_roles', {
+            'unassignments[0][roleid]': str(roleid), 'unassignments[0][userid]': str(uid[user]),
+            'unassignments[0][contextlevel]': level, 'unassignments[0][instanceid]': str(instance)})
+        assert answer.status_code == 200 and answer.text == 'null', user
+    # carol's student role from her manual enrolment went; every assignment a component owns stayed
+    assert assignments(emulator, 'carol', 'dave', 'erin') == [
+        ('carol', 'student', 50, 'CHEM201', 'enrol_cohort'), ('dave', 'manager', 40, 1, 'enrol_cohort'),
+        ('dave', 'student', 50, 'CHEM201', 'enrol_cohort'), ('erin', 'student', 50, 'MATH301', 'enrol_cohort')]
+    # as local_lmsops_get_role_assignments answered on 5.1 (ids aside)
+    answer = ws('local_lmsops_get_role_assignments', {'contexts[0][contextlevel]': 'course', 'contexts[0][instanceid]': '3',
+                                                      'userids[0]': str(uid['carol']), 'userids[1]': str(uid['dave'])}).json()
+    assert [{key: value for key, value in item.items() if key not in ('id', 'userid')} for item in answer['assignments']] == [
+        {'roleid': 5, 'contextid': 12, 'contextlevel': 'course', 'instanceid': 3, 'component': 'enrol_cohort', 'itemid': 1}] * 2
+    assert [item['userid'] for item in answer['assignments']] == [uid['carol'], uid['dave']]
+
+
+def test_reseed_refuses_what_a_real_site_refuses(emulator):
+    import requests  # pylint: disable=import-outside-toplevel
+
+    answer = requests.post(emulator.control_url + '/reseed', json={'seed': {
+        'extends': 'recordings', 'enrolments': [{'user': 'admin', 'course': 'PHYS101', 'method': 'guest'}]}}, timeout=30)
+    assert answer.status_code == 400 and 'guest method holds no enrolments' in answer.json()['error']
+    assert emulator.state.course_enrolments(2) == []

@@ -82,3 +82,108 @@ def test_extends_recordings():
     assert site.user_by_username['extra'] == 3
     assert site.course_by_shortname['PHYS101'] == 2 and site.course_by_shortname['C005'] == 9
     assert site.token_names()['full'] == Site('recordings').token_names()['full']
+
+
+# Enrolments by other methods and component-owned role assignments: the same seed keys and rules as
+# hacking/real_site/seed.php on the real 4.5 and 5.1 sites (docs/test-site.md).
+METHOD_USERS = [{'username': name, 'firstname': name.title(), 'lastname': 'T', 'email': '%s@x.test' % name}
+                for name in ('alice', 'bob', 'carol', 'dave')]
+
+
+def enrolments_of(site, username):
+    """(method, course shortname, status) of a user's enrolments."""
+    userid = site.user_by_username[username]
+    result = []
+    for ueid in sorted(site.ue_by_user.get(userid, ())):
+        ue = site.user_enrolments[ueid]
+        instance = site.enrol_instances[ue['enrolid']]
+        result.append((instance['enrol'], site.courses[instance['courseid']]['shortname'], ue['status']))
+    return result
+
+
+def assignments_of(site, username):
+    """(role, contextlevel, instanceid, component, itemid) of a user's role assignments."""
+    result = []
+    for raid in sorted(site.ra_by_user.get(site.user_by_username[username], ())):
+        ra = site.role_assignments[raid]
+        ctx = site.contexts[ra['contextid']]
+        result.append((site.roles[ra['roleid']]['shortname'], ctx['contextlevel'], ctx['instanceid'], ra['component'], ra['itemid']))
+    return result
+
+
+def instances_of(site, shortname):
+    """(enrol, status) of a course's enrolment instances, in order."""
+    return [(site.enrol_instances[iid]['enrol'], site.enrol_instances[iid]['status'])
+            for iid in site.instances_by_course[site.course_by_shortname[shortname]]]
+
+
+def test_enrolment_methods():
+    site = Site({'extends': 'recordings', 'users': METHOD_USERS, 'enrolments': [
+        {'user': 'alice', 'course': 'PHYS101', 'method': 'self', 'role': 'student'},
+        {'user': 'bob', 'course': 'PHYS101', 'role': 'student'},
+        {'user': 'bob', 'course': 'PHYS101', 'method': 'self', 'role': 'student', 'status': 'suspended'},
+        {'user': 'carol', 'course': 'CHEM201', 'method': 'cohort', 'roles': ['student', 'teacher']},
+        {'user': 'dave', 'course': 'MATH301', 'method': 'self', 'roles': [], 'suspended': True, 'timeend': 2000000000}]})
+    # a course without an instance of the method gets one, enabled; the next enrolment by it reuses it
+    assert instances_of(site, 'PHYS101') == [('manual', 0), ('self', 0)]
+    assert instances_of(site, 'CHEM201') == [('manual', 0), ('cohort', 0)]
+    assert enrolments_of(site, 'alice') == [('self', 'PHYS101', 0)]
+    assert enrolments_of(site, 'bob') == [('manual', 'PHYS101', 0), ('self', 'PHYS101', 1)]
+    assert enrolments_of(site, 'carol') == [('cohort', 'CHEM201', 0)]
+    assert enrolments_of(site, 'dave') == [('self', 'MATH301', 1)]
+    assert site.user_course_enrolments(site.user_by_username['dave'], 4)[0]['timeend'] == 2000000000
+    # enrol_self (like manual) assigns with no component; enrol_cohort owns its roles, with its instance's id
+    assert assignments_of(site, 'alice') == [('student', 50, 2, '', 0)]
+    assert assignments_of(site, 'bob') == [('student', 50, 2, '', 0)]
+    cohort = site.instances_by_course[3][1]
+    assert assignments_of(site, 'carol') == [('student', 50, 3, 'enrol_cohort', cohort), ('teacher', 50, 3, 'enrol_cohort', cohort)]
+    assert assignments_of(site, 'dave') == []
+
+
+def test_enrolment_method_instances_follow_the_real_sites():
+    site = Site({'extends': 'recordings', 'users': METHOD_USERS, 'courses': [
+        {'id': 5, 'shortname': 'SELF1', 'enrol_methods': [{'enrol': 'guest', 'status': 1}, {'enrol': 'self', 'status': 1}]},
+        {'id': 6, 'shortname': 'SELF2', 'enrol_methods': [{'enrol': 'self', 'name': 'Walk-in'}, {'enrol': 'self'}]}],
+        'enrolments': [{'user': 'alice', 'course': 'SELF1', 'method': 'self'},
+                       {'user': 'alice', 'course': 'SELF1', 'method': 'self', 'timestart': 7},
+                       {'user': 'bob', 'course': 6, 'method': 'self'}]})
+    # like a course Moodle creates (disabled guest and self instances): the disabled self instance is enabled and used
+    assert instances_of(site, 'SELF1') == [('manual', 0), ('guest', 1), ('self', 0)]
+    # enrolling again through the same instance updates the enrolment, as enrol_user() does
+    assert enrolments_of(site, 'alice') == [('self', 'SELF1', 0)]
+    assert site.user_course_enrolments(site.user_by_username['alice'], 5)[0]['timestart'] == 7
+    # an enabled instance of the method is reused, never doubled
+    assert instances_of(site, 'SELF2') == [('manual', 0), ('self', 0)]
+    assert site.enrol_instances[site.instances_by_course[6][1]]['name'] == 'Walk-in'
+    assert enrolments_of(site, 'bob') == [('self', 'SELF2', 0)]
+
+
+def test_role_assignments_with_a_component():
+    site = Site({'extends': 'recordings', 'users': METHOD_USERS,
+                 'categories': [{'id': 2, 'name': 'Sub', 'parent': 1}], 'modules': [{'id': 4, 'course': 3}],
+                 'role_assignments': [
+                     {'user': 'alice', 'role': 'student', 'contextlevel': 'course', 'instance': 'CHEM201',
+                      'component': 'enrol_cohort', 'itemid': 1},
+                     {'user': 'alice', 'role': 'manager', 'contextlevel': 'coursecat', 'instance': 2, 'component': 'enrol_cohort',
+                      'itemid': 7},
+                     {'user': 'alice', 'role': 'teacher', 'contextlevel': 'module', 'instance': 4, 'component': 'local_sync'},
+                     {'user': 'alice', 'role': 'user', 'contextlevel': 'user', 'instance': 'bob'},
+                     {'user': 'alice', 'role': 'coursecreator'},
+                     {'user': 'alice', 'role': 3, 'contextlevel': 'course', 'instance': 2}]})
+    bob = site.user_by_username['bob']
+    assert assignments_of(site, 'alice') == [
+        ('student', 50, 3, 'enrol_cohort', 1), ('manager', 40, 2, 'enrol_cohort', 7), ('teacher', 70, 4, 'local_sync', 0),
+        ('user', 30, bob, '', 0), ('coursecreator', 10, 0, '', 0), ('editingteacher', 50, 2, '', 0)]
+
+
+@pytest.mark.parametrize('seed, message', [
+    ({'enrolments': [{'user': 'admin', 'course': 'PHYS101', 'method': 'guest'}]}, 'guest method holds no enrolments'),
+    ({'enrolments': [{'user': 'admin', 'course': 'PHYS101', 'method': 'meta'}]}, "'meta' is not enabled on the test sites"),
+    ({'courses': [{'shortname': 'X', 'enrol_methods': [{'enrol': 'paypal'}]}]}, "'paypal' is not enabled on the test sites"),
+    ({'role_assignments': [{'user': 'admin', 'role': 'manager', 'component': 'cohort'}]}, "frankenstyle name"),
+    ({'role_assignments': [{'user': 'admin', 'role': 'manager', 'itemid': 3}]}, 'an itemid needs a component'),
+    ({'role_assignments': [{'user': 'admin', 'role': 'manager', 'contextlevel': 'site'}]}, 'unknown context level'),
+])
+def test_seeds_a_real_site_refuses(seed, message):
+    with pytest.raises(ValueError, match=message):
+        Site(dict(seed, extends='recordings'))
