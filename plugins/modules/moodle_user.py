@@ -382,7 +382,7 @@ def moodle_payload(item, fields):
 
 def not_suspended(change, why):
     """A user created but left active: report what happened (created, not suspended) and fail the item."""
-    change.after['suspended'] = False
+    change.after.pop('suspended', None)
     change.failed = ('created, but NOT suspended: the user can log in. Moodle answered the suspension with: %s. '
                      'Suspend it in Site administration > Users, or run again' % why)
 

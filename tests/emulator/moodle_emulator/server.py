@@ -69,6 +69,7 @@ class Fault:
         self.drop = spec.get('drop')
         if self.drop not in (None, 'before', 'after'):
             raise ValueError('drop must be "before", "after" or null')
+        self.answer = spec.get('answer')
         self.count = int(spec.get('count', 1))
         functions = spec.get('functions')
         self.functions = set(functions) if functions else None
@@ -80,7 +81,8 @@ class Fault:
     def describe(self):
         """JSON view."""
         return {'latency_ms': self.latency_ms, 'status': self.status, 'html': self.html, 'drop': self.drop,
-                'count': self.count, 'functions': sorted(self.functions) if self.functions else None}
+                'answer': self.answer, 'count': self.count,
+                'functions': sorted(self.functions) if self.functions else None}
 
 
 class EmulatorCore:
@@ -317,6 +319,10 @@ class Handler(BaseHTTPRequestHandler):
             if fault is not None and fault.html:
                 entry['status'] = 200
                 self._send(200, 'text/html; charset=utf-8', render.LOGIN_PAGE)
+                return
+            if fault is not None and fault.answer is not None:
+                entry['status'] = 200
+                self._send(200, 'application/json', json.dumps(fault.answer))
                 return
             site = core.site
             if not site.settings['enablewebservices'] or not site.settings['rest_enabled']:

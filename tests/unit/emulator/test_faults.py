@@ -69,6 +69,16 @@ def test_html_login_page(ws, emulator):
     assert '<form' in answer.text
 
 
+def test_answer_replaces_the_function_which_does_not_run(ws, emulator):
+    warning = {'item': 'user', 'itemid': 2, 'warningcode': 'usernotupdateddeleted', 'message': 'User is a deleted user'}
+    emulator.faults(answer={'warnings': [warning]}, functions=['core_user_update_users'])
+    answer = ws('core_user_update_users', {'users[0][id]': '2', 'users[0][city]': 'Nowhere'})
+    assert answer.status_code == 200 and answer.headers['Content-Type'] == 'application/json'
+    assert answer.json() == {'warnings': [warning]}
+    admin = ws('core_user_get_users_by_field', {'field': 'id', 'values[0]': '2'}).json()[0]
+    assert admin.get('city') != 'Nowhere'
+
+
 def test_count_and_function_filter(ws, emulator):
     emulator.faults(status=502, count=2, functions=['core_user_get_users_by_field'])
     assert ws('core_webservice_get_site_info').status_code == 200

@@ -269,5 +269,6 @@ def test_a_new_user_left_active_by_a_refused_suspension_is_reported_created_and_
     assert result['failed'] and result['changed']
     first, second = result['users']
     assert first['action'] == 'created' and 'NOT suspended' in first['failed'] and 'User is a deleted user' in first['failed']
+    assert 'suspended' not in first['changed_fields'] and 'suspended' in second['changed_fields']
     assert second['action'] == 'created' and 'failed' not in second and site.users[11]['suspended'] is True
     assert result['summary'] == {'created': 2}
