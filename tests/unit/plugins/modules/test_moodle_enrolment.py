@@ -10,7 +10,6 @@ lists every enrolled user with its course roles, and with onlysuspended the ones
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
 import time
 
 import pytest
@@ -20,7 +19,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.client import Moodle
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import STANDARD_ASSIGNABLE, STANDARD_ROLES
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_enrolment import (
     DATES_UNVERIFIED, STATUS_UNVERIFIED, MoodleEnrolmentModule, in_window, plan_enrolment)
-from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import patch_module_args
+from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import run_module
 
 NOW = int(time.time())
 DAY = 86400
@@ -499,26 +498,16 @@ def test_role_id_of_a_role_the_catalogue_does_not_know():
     assert refused.failed and 'no role with id 42' in refused.result['msg']
 
 
-def run_module(capsys, site, **args):
+def run_args(capsys, site, **args):
     """The real module, its argument spec included, with these options on the fake site; its JSON result."""
-    args = dict(args, url='http://moodle.invalid', token='0123456789abcdef')
-    warnings = []
     site.calls = []
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            instance = MoodleEnrolmentModule()
-            instance.api = site
-            instance.module.warn = warnings.append
-            instance.run()
-    result = json.loads(capsys.readouterr().out)
-    result['warnings'] = warnings
-    return result
+    return run_module(capsys, MoodleEnrolmentModule, site, **args)
 
 
 def test_options_given_next_to_the_list_are_every_item_s_defaults(capsys):
     site = FakeSite()
     site.enrol(2, 5)
-    done = run_module(capsys, site, course='PHYS101', role='editingteacher', timestart=0, timeend=0,
+    done = run_args(capsys, site, course='PHYS101', role='editingteacher', timestart=0, timeend=0,
                       enrolments=[{'user': 'alice'}, {'user': 'robert', 'role': 'teacher'},
                                   {'user': 'carol', 'course': 'CHEM201', 'role_id': 4}])
     assert not done.get('failed'), done['msg']
@@ -526,15 +515,15 @@ def test_options_given_next_to_the_list_are_every_item_s_defaults(capsys):
         ('PHYS101', 'alice', 'editingteacher', 'enrolled'), ('PHYS101', 'robert', 'teacher', 'enrolled'),
         ('CHEM201', 'carol', 'teacher', 'enrolled')]
     assert site.enrolments[(2, 3)]['roles'] == {3} and site.enrolments[(3, 5)]['roles'] == {4}
-    gone = run_module(capsys, site, course='PHYS101', state='absent', enrolments=[{'user': 'alice'}, {'user': 'robert'}])
+    gone = run_args(capsys, site, course='PHYS101', state='absent', enrolments=[{'user': 'alice'}, {'user': 'robert'}])
     assert [e['action'] for e in gone['enrolments']] == ['unenrolled', 'unenrolled']
     assert (2, 3) not in site.enrolments and (2, 4) not in site.enrolments and (2, 5) in site.enrolments
-    kept = run_module(capsys, site, course='PHYS101', state='absent', enrolments=[{'user': 'carol', 'state': 'present'}])
+    kept = run_args(capsys, site, course='PHYS101', state='absent', enrolments=[{'user': 'carol', 'state': 'present'}])
     assert kept['enrolments'][0]['action'] == 'unchanged' and (2, 5) in site.enrolments
 
 
 def test_a_course_from_nowhere_is_named(capsys):
-    result = run_module(capsys, FakeSite(), enrolments=[{'user': 'alice'}])
+    result = run_args(capsys, FakeSite(), enrolments=[{'user': 'alice'}])
     assert result['failed'] and 'enrolments[0] (alice in ?): course is required' in result['msg']
 
 

@@ -5,8 +5,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
-
 import pytest
 
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
@@ -14,7 +12,7 @@ from ansible_collections.lmsops.moodle.plugins.modules import moodle_role_assign
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_role_assignment import (
     MoodleRoleAssignmentModule, instance_field)
 
-from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import patch_module_args
+from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import run_module
 
 CORE = ['core_webservice_get_site_info', 'core_user_get_users_by_field', 'core_course_get_courses_by_field',
         'core_course_get_categories', 'core_enrol_get_enrolled_users', 'core_role_assign_roles',
@@ -129,24 +127,9 @@ class FakeSite:
 
 def run(capsys, site, check_mode=False, diff=False, **args):
     """Run the real module with these options on the fake site; return its JSON result."""
-    args = dict(args, url='http://moodle.invalid', token='0123456789abcdef')
-    if check_mode:
-        args['_ansible_check_mode'] = True
-    if diff:
-        args['_ansible_diff'] = True
-    warnings = []
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            instance = MoodleRoleAssignmentModule()
-            instance.api = site
-            # Collect the module's warnings here: how ansible-core returns them differs between versions
-            # (and, once controller code is imported in the same process, they go to the display instead).
-            instance.module.warn = warnings.append
-            instance.run()
-    result = json.loads(capsys.readouterr().out)
-    result.pop('warnings', None)
-    if warnings:
-        result['warnings'] = warnings
+    result = run_module(capsys, MoodleRoleAssignmentModule, site, check_mode=check_mode, diff=diff, **args)
+    if not result['warnings']:
+        del result['warnings']
     return result
 
 

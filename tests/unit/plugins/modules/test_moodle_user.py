@@ -5,14 +5,10 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
-
-import pytest
-
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleClient, MoodleError
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_user import (
     MoodleUserModule, compare, moodle_payload, user_fields, wanted_fields)
-from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import patch_module_args
+from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import run_module
 
 # A user as core_user_get_users_by_field returns it (recorded on Moodle 5.1): empty fields are absent.
 ALICE = {'id': 3, 'username': 'alice', 'firstname': 'Alice', 'lastname': 'Liddell', 'fullname': 'Alice Liddell',
@@ -172,14 +168,7 @@ class FakeSite:
 
 def run(capsys, site, **args):
     """The real module, argument spec included, with these options on the fake site; its JSON result."""
-    args = dict(args, url='http://moodle.invalid', token='0123456789abcdef')
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            instance = MoodleUserModule()
-            instance.api = site
-            instance.module.warn = lambda text: None
-            instance.run()
-    return json.loads(capsys.readouterr().out)
+    return run_module(capsys, MoodleUserModule, site, **args)
 
 
 NEW = dict(firstname='New', lastname='User', password='Secret#2026')
