@@ -113,6 +113,16 @@ options:
       - Custom profile fields, as a mapping of the field's shortname to its value. Only the fields given are compared
         and set.
     type: dict
+  allow_admin_changes:
+    description:
+      - Allow changes that can lock the automation or the site's administration out, refused before any write
+        otherwise - changing the token's own user's O(suspended), O(auth) or O(password), and changing or deleting a
+        site administrator.
+      - Core Moodle only says whether the token's own user is an administrator; the module also protects user id 2,
+        the administrator Moodle's installer creates.
+      - Moodle itself refuses changes to an administrator when the token's user is not one.
+    type: bool
+    default: false
   allow_duplicate_emails:
     description:
       - Skip the check that no other account has the e-mail address a user is created or updated with.
@@ -314,6 +324,10 @@ USERNAME = re.compile(r'^[a-z0-9_.@-]+$')
 # The shape Moodle's validate_email() accepts.
 _ATOM = r"[-!#$%&'*+/0-9=?A-Z^_`a-z{|}~]+"
 EMAIL = re.compile(r'^%s(\.%s)*@%s(\.%s)*$' % (_ATOM, _ATOM, _ATOM, _ATOM))
+# What the token's own user keeps unless allow_admin_changes: changing them can end the token's use.
+OWN_USER_LOCKED = ('suspended', 'auth', 'password')
+# The administrator Moodle's installer creates (the first of $CFG->siteadmins on a standard install).
+MAIN_ADMIN_ID = 2
 # Authentication plugins whose passwords Moodle keeps, so a new user needs one.
 INTERNAL_AUTH = ('manual', 'email')
 
@@ -422,7 +436,8 @@ class MoodleUserModule(MoodleModule):
         customfields=dict(type='dict'),
     )
     item_mutually_exclusive = [('password', 'create_password')]
-    module_options = dict(allow_duplicate_emails=dict(type='bool', default=False))
+    module_options = dict(allow_duplicate_emails=dict(type='bool', default=False),
+                          allow_admin_changes=dict(type='bool', default=False))
 
     def validate_item(self, item):
         problems = []
@@ -448,7 +463,8 @@ class MoodleUserModule(MoodleModule):
     def plan(self, items):
         current = dict((u['username'], u) for u in
                        self.api.get_users_by_field('username', [item['username'] for dummy, item in items]))
-        own_id = self.api.site_info().get('userid')
+        info = self.api.site_info()
+        own_id = info.get('userid')
         changes = []
         for label, item in items:
             user = current.get(item['username'])
@@ -478,7 +494,34 @@ class MoodleUserModule(MoodleModule):
             changes.append(change)
         if not self.params.get('allow_duplicate_emails'):
             self._check_emails(changes)
+        if not self.params.get('allow_admin_changes'):
+            self._guard_admins(changes, own_id, bool(info.get('userissiteadmin')))
         return changes
+
+    def _guard_admins(self, changes, own_id, token_user_is_admin):
+        """Before any write: refuse what can lock the automation or the site's administrators out.
+
+        The token's own user keeps its suspended, auth and password (changing them can end the token's use).
+        Site administrators, as far as core Moodle lets us tell (the token's user when get_site_info says it is
+        one, and the administrator the installer creates, user id 2), are not changed or deleted at all.
+        """
+        for change in changes:
+            if change.action not in ('updated', 'deleted') or change.id is None:
+                continue
+            own = change.id == own_id
+            if own and change.action == 'deleted':
+                continue        # refused in plan already: Moodle never deletes the token's own user
+            if change.id == MAIN_ADMIN_ID or own and token_user_is_admin:
+                what = 'deleting it' if change.action == 'deleted' else 'changing its %s' % ', '.join(
+                    change.changed_fields())
+                self.input_error(change.label, 'user %s (id %s) is a site administrator (%s): %s can lock the '
+                                 'site\'s administration out; set allow_admin_changes: true to do it anyway'
+                                 % (change.key, change.id, 'the token\'s own user' if own else
+                                    'the administrator Moodle\'s installer creates', what))
+            elif own and set(change.after or {}) & set(OWN_USER_LOCKED):
+                self.input_error(change.label, 'this is the token\'s own user: changing its %s can stop the token '
+                                 'from working; set allow_admin_changes: true to do it anyway'
+                                 % ', '.join(sorted(set(change.after) & set(OWN_USER_LOCKED))))
 
     # -- e-mail addresses ------------------------------------------------------------------
     def _check_emails(self, changes):

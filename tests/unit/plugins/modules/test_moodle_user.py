@@ -113,12 +113,13 @@ class FakeSite:
         self.allowaccountssameemail = False
         self.update_warning = None      # userid -> (code, message): update_users answers a warning for it
         self.on_create = None           # called before each create: another run's writes
+        self.token_user = 2             # the token's own user (2: the site administrator)
 
     def require(self, functions):
         pass
 
     def site_info(self):
-        return {'userid': 2}
+        return {'userid': self.token_user, 'userissiteadmin': self.token_user == 2}
 
     def get_users_by_field(self, field, values):
         wanted = set(str(v) for v in values)
@@ -261,3 +262,29 @@ def test_a_new_user_left_active_by_a_refused_suspension_is_reported_created_and_
     assert 'suspended' not in first['changed_fields'] and 'suspended' in second['changed_fields']
     assert second['action'] == 'created' and 'failed' not in second and site.users[11]['suspended'] is True
     assert result['summary'] == {'created': 2}
+
+
+def test_the_token_s_own_user_keeps_what_the_token_needs(capsys):
+    site = FakeSite()
+    site.token_user = 3          # a least-privilege token user, alice
+    refused = run(capsys, site, users=[dict(username='alice', suspended=True), dict(username='alice2', state='absent')])
+    assert refused['failed'] and site.writes == []
+    assert "users[0] (alice): this is the token's own user: changing its suspended" in refused['msg']
+    assert 'allow_admin_changes: true' in refused['msg']
+    assert run(capsys, site, username='alice', city='Oxford')['user']['action'] == 'updated'
+    allowed = run(capsys, site, username='alice', suspended=True, allow_admin_changes=True)
+    assert allowed['user']['action'] == 'updated' and site.users[3]['suspended'] is True
+
+
+def test_site_administrators_are_not_changed_or_deleted_without_allow_admin_changes(capsys):
+    site = FakeSite()
+    site.token_user = 3
+    changed = run(capsys, site, username='admin', email='x@example.org')
+    deleted = run(capsys, site, username='admin', state='absent')
+    assert changed['failed'] and deleted['failed'] and site.writes == []
+    assert 'site administrator (the administrator Moodle\'s installer creates): changing its email' in changed['msg']
+    assert 'deleting it' in deleted['msg']
+    site.token_user = 2
+    own_admin = run(capsys, site, username='admin', city='Lisbon')
+    assert "site administrator (the token's own user): changing its city" in own_admin['msg']
+    assert run(capsys, site, username='admin', city='Lisbon', allow_admin_changes=True)['user']['action'] == 'updated'
