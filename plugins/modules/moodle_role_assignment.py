@@ -57,6 +57,9 @@ options:
         (manager 1 to frontpage 8), cross-checked against every role id and shortname the site shows in the courses
         read; a contradiction fails the run before anything is written. With the plugin, the site's own roles are
         read.
+      - Without the plugin, outside a course (system, category, module, user and block contexts) nothing can confirm
+        a shortname's id, so a shortname there fails the run before any write, asking for O(role_id), unless a
+        course read in the same run showed that shortname's id.
       - Exactly one of O(role) and O(role_id) is required.
     type: str
   role_id:
@@ -185,12 +188,20 @@ EXAMPLES = r'''
       - user: dave
       - user: erin
 
-- name: Make bob a course creator for the whole site
+- name: Make bob a course creator for the whole site (a role shortname outside courses needs the companion plugin)
   lmsops.moodle.moodle_role_assignment:
     url: https://moodle.example.org
     token: "{{ moodle_token }}"
     user: bob
     role: coursecreator
+    context: system
+
+- name: The same on a site without the companion plugin, by the role's id (Define roles shows it)
+  lmsops.moodle.moodle_role_assignment:
+    url: https://moodle.example.org
+    token: "{{ moodle_token }}"
+    user: bob
+    role_id: 2
     context: system
 
 - name: Make carol (found by e-mail) manager of the category with idnumber SCIENCE
@@ -217,7 +228,7 @@ EXAMPLES = r'''
           - {user: alice, role: editingteacher, instance: PHYS101}
           - {user: dave, role: teacher, instance: phys101, instance_field: idnumber}
           - {user: erin, role: teacher, instance: 4, instance_field: id}
-          - {user: frank, role: student, context: module, instance: 12}
+          - {user: frank, role_id: 5, context: module, instance: 12}
           - {user: alice, role_id: 9, context: system}
       register: autumn
 
@@ -352,6 +363,10 @@ ASSUMED_ROLE_IDS = ('Role ids were taken from the standard roles of a fresh Mood
                     '(core Moodle cannot list roles, and no enrolled user in the courses read holds them): %s. If this '
                     'site\'s roles were recreated with other ids, the wrong role is assigned: give role_id, or install '
                     'the companion plugin local_lmsops')
+GUESSED_ROLE_ID = ('role %r in the %s context: core Moodle cannot read this site\'s role ids, and none of the courses '
+                   'read shows this role, so its id (%s on a standard install) would be a guess nothing can check; '
+                   'give role_id (Site administration > Users > Permissions > Define roles, the id in the role\'s '
+                   'link), or install the companion plugin local_lmsops, which reads the roles')
 COMPONENT_HELD = ('the user still holds this role in the course after the unassign, so through an enrolment plugin '
                   '(cohort sync, course meta link...) or another component, which this module does not manage: only '
                   'that plugin can remove it. Core Moodle cannot show the component (a manual assignment of the same '
@@ -602,6 +617,9 @@ class MoodleRoleAssignmentModule(MoodleModule):
                 roleid = self.catalogue.role_id(shortname)
                 if roleid is None:
                     errors.append('%s: %s' % (change.label, self._unknown_role(shortname)))
+                elif self._guessed(change, roleid, shortname):
+                    errors.append('%s: %s' % (change.label,
+                                              GUESSED_ROLE_ID % (shortname, change.item['context'], roleid)))
                 change.data['roleid'] = roleid
             else:
                 if self.exact and self.catalogue.shortname(change.data['roleid']) is None:
@@ -611,6 +629,15 @@ class MoodleRoleAssignmentModule(MoodleModule):
                 trusted = self.exact or not self.catalogue.contradictions
                 change.data['role'] = self.observed.get(change.data['roleid']) or (
                     self.catalogue.shortname(change.data['roleid']) if trusted else None)
+
+    def _guessed(self, change, roleid, shortname):
+        """Would this shortname's id be a guess where a wrong guess cannot be seen? (Core only, outside courses.)
+
+        In a course the enrolled users' roles cross-check the standard ids; elsewhere nothing does, and a site whose
+        roles were recreated with other ids would get the wrong role. An id the courses read showed is not a guess.
+        """
+        return (not self.exact and change.item['context'] != 'course'
+                and self.observed.get(roleid) != shortname)
 
     def _unknown_role(self, shortname):
         known = ', '.join(sorted(self.catalogue.by_shortname))

@@ -216,7 +216,7 @@ def test_unknown_user_course_category_and_role_are_named(capsys):
     result = run(capsys, site, assignments=[
         {'user': 'zoe', 'role': 'teacher', 'instance': 'PHYS101'},
         {'user': 'alice', 'role': 'teacher', 'instance': 'NOPE101'},
-        {'user': 'alice', 'role': 'manager', 'context': 'category', 'instance': 99},
+        {'user': 'alice', 'role_id': 1, 'context': 'category', 'instance': 99},
         {'user': 'alice', 'role': 'tutor', 'instance': 'PHYS101'},
         {'user': 'alice', 'role': 'parent', 'context': 'user', 'instance': 'nobody'},
     ])
@@ -241,12 +241,12 @@ def test_the_same_assignment_named_two_ways_is_a_duplicate(capsys):
 def test_a_role_not_assignable_at_that_level_fails_before_any_write(capsys):
     site = FakeSite()
     result = run(capsys, site, assignments=[
-        {'user': 'bob', 'role': 'coursecreator', 'context': 'system'},
-        {'user': 'alice', 'role': 'student', 'context': 'system'},
+        {'user': 'bob', 'role_id': 2, 'context': 'system'},
+        {'user': 'alice', 'role_id': 5, 'context': 'system'},
     ])
     assert result['failed'] and len(result['errors']) == 1
     error = result['errors'][0]
-    assert error.startswith('assignments[1] (alice: student in system)')
+    assert error.startswith('assignments[1] (alice: role_id 5 in system)')
     assert 'role student (id 5) cannot be assigned at system level' in error
     assert 'it can be assigned in: course, module' in error
     assert "Moodle's default settings" in error
@@ -318,9 +318,9 @@ def test_instance_by_idnumber_and_id(capsys):
 def test_system_and_category_converge_unverified_with_one_warning(capsys):
     site = FakeSite()
     result = run(capsys, site, assignments=[
-        {'user': 'bob', 'role': 'coursecreator', 'context': 'system'},
-        {'user': 'carol', 'role': 'manager', 'context': 'category', 'instance': 1},
-        {'user': 'alice', 'role': 'manager', 'context': 'category', 'instance': 'CAT1', 'instance_field': 'idnumber',
+        {'user': 'bob', 'role_id': 2, 'context': 'system'},
+        {'user': 'carol', 'role_id': 1, 'context': 'category', 'instance': 1},
+        {'user': 'alice', 'role_id': 1, 'context': 'category', 'instance': 'CAT1', 'instance_field': 'idnumber',
          'state': 'absent'},
     ])
     assert result['changed']
@@ -334,17 +334,16 @@ def test_system_and_category_converge_unverified_with_one_warning(capsys):
     unread = [w for w in result['warnings'] if 'cannot be read through core Moodle' in w]
     assert len(unread) == 1 and 'local_lmsops' in unread[0] and 'verified=false' in unread[0]
     assert 'assignments[0]' in unread[0] and 'assignments[2]' in unread[0]
-    assumed = [w for w in result['warnings'] if 'standard roles of a fresh Moodle install' in w]
-    assert len(assumed) == 1 and 'coursecreator=2' in assumed[0] and 'manager=1' in assumed[0]
+    assert not [w for w in result['warnings'] if 'standard roles of a fresh Moodle install' in w]
     # Repeating cannot be told apart from the first run: sent again, reported again.
     site.writes = []
-    again = run(capsys, site, assignments=[{'user': 'bob', 'role': 'coursecreator', 'context': 'system'}])
+    again = run(capsys, site, assignments=[{'user': 'bob', 'role_id': 2, 'context': 'system'}])
     assert again['changed'] and again['assignments'][0]['verified'] is False and len(site.writes) == 1
 
 
 def test_check_mode_where_nothing_can_be_read_predicts_the_call(capsys):
     site = FakeSite()
-    result = run(capsys, site, check_mode=True, diff=True, user='bob', role='coursecreator', context='system')
+    result = run(capsys, site, check_mode=True, diff=True, user='bob', role_id=2, context='system')
     assert result['changed'] and result['assignment']['action'] == 'assigned'
     assert result['diff'][0]['before'] == {'assigned': 'unknown'}
     assert any('would be sent' in w for w in result['warnings'])
@@ -373,7 +372,7 @@ def test_a_contradiction_fails_safe_before_any_write(capsys):
     site = FakeSite()
     site.roles[4]['shortname'] = 'teacher'      # the site shows id 5 as teacher
     result = run(capsys, site, assignments=[
-        {'user': 'alice', 'role': 'manager', 'context': 'system'},
+        {'user': 'alice', 'role': 'manager', 'instance': 'CHEM201'},
         {'user': 'bob', 'role': 'editingteacher', 'instance': 'PHYS101'},
     ])
     assert result['failed'] and result['kind'] == 'role_mismatch'
@@ -464,7 +463,7 @@ def test_a_lost_answer_is_reported_from_a_re_read(capsys):
     site.fail_write = MoodleError('No answer', kind='timeout', outcome_unknown=True)
     result = run(capsys, site, assignments=[
         {'user': 'alice', 'role': 'teacher', 'instance': 'PHYS101'},
-        {'user': 'bob', 'role': 'coursecreator', 'context': 'system'},
+        {'user': 'bob', 'role_id': 2, 'context': 'system'},
     ])
     assert result['failed'] and 'Re-read the site' in result['msg']
     # The fake lost the answer before applying: the readable item is seen not applied,
@@ -504,7 +503,30 @@ def test_options_given_next_to_the_list_are_every_assignment_s_defaults(capsys):
 def test_an_assignment_with_its_own_context_does_not_take_the_top_level_instance(capsys):
     site = FakeSite()
     result = run(capsys, site, check_mode=True, role='student', instance='PHYS101',
-                 assignments=[{'user': 'carol'}, {'user': 'carol', 'context': 'system', 'role': 'manager'}])
+                 assignments=[{'user': 'carol'}, {'user': 'carol', 'context': 'system', 'role_id': 1}])
     assert not result.get('failed'), result.get('msg')
     assert [(a['context'], a['instance'], a['action']) for a in result['assignments']] == [
         ('course', 'PHYS101', 'assigned'), ('system', None, 'assigned')]
+
+
+def test_without_the_plugin_a_role_shortname_outside_courses_is_refused_unless_a_course_shows_its_id(capsys):
+    site = FakeSite()
+    result = run(capsys, site, assignments=[
+        {'user': 'bob', 'role': 'coursecreator', 'context': 'system'},
+        {'user': 'carol', 'role': 'manager', 'context': 'category', 'instance': 1},
+        {'user': 'carol', 'role': 'student', 'context': 'module', 'instance': 1},
+        {'user': 'carol', 'role': 'student', 'instance': 'PHYS101'},      # PHYS101 shows student = 5
+    ])
+    assert result['failed'] and site.writes == []
+    assert [e.split(' ')[0] for e in result['errors']] == ['assignments[0]', 'assignments[1]']
+    assert "role 'coursecreator' in the system context" in result['errors'][0] and 'give role_id' in result['errors'][0]
+    assert "role 'manager' in the category context" in result['errors'][1] and 'local_lmsops' in result['errors'][1]
+    ok = run(capsys, site, assignments=[{'user': 'carol', 'role': 'student', 'context': 'module', 'instance': 1},
+                                        {'user': 'carol', 'role': 'student', 'instance': 'PHYS101'}])
+    assert not ok.get('failed'), ok.get('msg')
+    assert [a['action'] for a in ok['assignments']] == ['assigned', 'assigned']
+
+
+def test_with_the_plugin_role_shortnames_are_read_everywhere(capsys):
+    result = run(capsys, FakeSite(plugin=True), check_mode=True, user='bob', role='coursecreator', context='system')
+    assert result['assignment']['action'] == 'assigned' and result['assignment']['roleid'] == 2
