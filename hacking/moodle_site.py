@@ -345,7 +345,9 @@ require_once(__DIR__ . '/lib/setup.php');
         say('provisioning with the lmsops.moodle.setup role')
         tokens_file = os.path.join(self.home, 'tokens.json')
         variables = {'site_url': self.url, 'site_dir': self.code, 'site_token_user': TOKEN_USER,
-                     'site_install_plugin': self.profile['plugin'], 'site_code_user': 'root',
+                     'site_install_plugin': self.profile['plugin'],
+                     # Empty: the role's default, the owner of Moodle's plugins directory (root here).
+                     'site_code_user': '',
                      'site_web_user': WEB_USER, 'site_tokens_file': tokens_file}
         with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as handle:
             json.dump(variables, handle)
