@@ -15,6 +15,12 @@ options:
     description:
       - Base URL of the Moodle site, for example V(https://moodle.example.org).
       - The client adds C(/webservice/rest/server.php) itself.
+      - Use V(https://). With V(http://) the token and every password a task sends travel in clear, and the module
+        warns (not for the loopback, V(127.0.0.1) or V(localhost), where nothing crosses a network).
+      - Redirects are never followed, so that the token is never sent to another address. An HTTP 3xx answer fails
+        the task (error kind C(redirect)) naming where it points; set O(url) to the address the site answers at.
+      - A user name and password written into the URL (V(https://user:password@moodle.example.org)) are sent as HTTP
+        basic authentication; the password is masked in messages, warnings and results.
       - If not set, the environment variable E(MOODLE_URL) is used.
     type: str
     required: true
@@ -29,12 +35,15 @@ options:
   validate_certs:
     description:
       - Verify the site's TLS certificate. Set V(false) only for test sites.
+      - V(false) holds even when E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is set.
       - If not set, the environment variable E(MOODLE_VALIDATE_CERTS) is used.
     type: bool
     default: true
   ca_path:
     description:
       - A CA bundle file or directory to verify the site's certificate with.
+      - Used even when E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is set; without O(ca_path), those replace the
+        default CA bundle as usual.
     type: path
   timeout:
     description:

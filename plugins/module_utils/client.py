@@ -9,14 +9,25 @@ body, HTTP 200 with an ``exception`` object, HTML where JSON was expected).  Eve
 becomes one :class:`MoodleError` whose message says what to fix.  Batches are split so that
 no request carries ``max_input_vars`` form fields or more, because PHP silently drops the
 fields past that limit.  Reads are retried; writes are never re-sent blindly.
+
+Redirects are never followed (a 307/308 would re-send the token to wherever it points), the
+TLS settings given are applied to each request (the environment's CA bundle never overrides
+them), and secrets are masked in whatever the site answers before that text is tidied or cut.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
+import html
+import ipaddress
+import json
 import re
 import time
 import traceback
+from urllib.parse import quote, quote_plus, unquote, urljoin, urlsplit, urlunsplit
+
+from ansible_collections.lmsops.moodle.plugins.module_utils.masking import SecretMasker
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -83,7 +94,8 @@ class MoodleError(Exception):
 
     ``kind`` classifies it (``webservices_disabled``, ``invalid_token``, ``access``,
     ``permission``, ``invalid_parameter``, ``not_moodle``, ``tls``, ``timeout``,
-    ``connection``, ``http``, ``moodle``, ``php_error``, ``too_large``, ``incomplete_answer``);
+    ``connection``, ``http``, ``redirect``, ``moodle``, ``php_error``, ``too_large``,
+    ``incomplete_answer``);
     ``errorcode``/``debuginfo`` are Moodle's own; ``hint`` tells a Moodle admin what to fix;
     ``outcome_unknown`` is true when a write may or may not have been applied.
     """
@@ -172,9 +184,64 @@ def diagnose_exception(function, payload):
                        debuginfo=debuginfo, hint=hint, status=200)
 
 
-def _describe_non_json(function, response):
-    body = response.text or ''
-    status = response.status_code
+def hide_credentials(url):
+    """``(url, secrets)``: the url with the password of any ``user:password@`` in it masked, and the secrets.
+
+    The secrets are the password as written and decoded, and the HTTP basic authentication it is sent as.  A
+    user name alone (``token@host``) is taken as the secret.
+    """
+    parts = urlsplit(url or '')
+    if '@' not in parts.netloc:
+        return url, []
+    userinfo, host = parts.netloc.rsplit('@', 1)
+    user, colon, password = userinfo.partition(':')
+    if colon and password:
+        shown, secrets = '%s:%s' % (user, MASK), [password, unquote(password)]
+    elif user:
+        shown, secrets = MASK, [user, unquote(user)]
+    else:
+        return url, []
+    credentials = '%s:%s' % (unquote(user), unquote(password))
+    try:
+        credentials = credentials.encode('latin1')      # as requests encodes them
+    except UnicodeEncodeError:
+        credentials = credentials.encode('utf-8')
+    secrets.append(base64.b64encode(credentials).decode('ascii'))
+    return urlunsplit(parts._replace(netloc='%s@%s' % (shown, host))), sorted(set(secrets))
+
+
+def travels_in_clear(url):
+    """True when ``url`` is plain http to another host than this one (the loopback is never on a network)."""
+    parts = urlsplit(url or '')
+    if parts.scheme.lower() != 'http':
+        return False
+    host = (parts.hostname or '').lower()
+    if host == 'localhost' or host.endswith('.localhost'):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def secret_forms(secret):
+    """How a secret may come back in a text: as is, URL-encoded (a form or a query string echoed), HTML-escaped,
+    or inside a JSON string (as Python and PHP escape it)."""
+    in_json = json.dumps(secret)[1:-1]
+    return set([secret, quote_plus(secret), quote(secret, safe=''), html.escape(secret), html.escape(secret, quote=False),
+                in_json, in_json.replace('/', '\\/'), json.dumps(secret, ensure_ascii=False)[1:-1]])
+
+
+def _body_text(response):
+    """The body as text: UTF-8 (what Moodle sends) unless it is not, whatever charset the answer declares."""
+    try:
+        return response.content.decode('utf-8')
+    except (UnicodeDecodeError, AttributeError):
+        return response.text or ''
+
+
+def _describe_non_json(function, status, body):
+    """The error for an answer that is not JSON; ``body`` has its secrets masked already."""
     if status == 403 and not body.strip():
         return MoodleError(
             'Moodle answered HTTP 403 with an empty body: web services are disabled or the REST protocol is not enabled',
@@ -196,6 +263,25 @@ def _describe_non_json(function, response):
                        kind='not_moodle' if status < 500 else 'http', function=function, status=status, hint=hint)
 
 
+def _redirect_error(function, status, location, endpoint):
+    """The error for a 3xx answer: never followed, it names where it points so that url can be fixed."""
+    fix = 'the collection never follows redirects, so that the token is not sent anywhere else'
+    if not location:
+        return MoodleError('The site answered HTTP %s, a redirect with no Location' % status, kind='redirect',
+                           function=function, status=status,
+                           hint='Set url to the address the site really answers at; %s' % fix)
+    target = hide_credentials(urljoin(endpoint, location.strip()))[0]
+    parts = urlsplit(target)
+    if parts.path.rstrip('/').endswith(ENDPOINT):
+        root = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip('/')[:-len(ENDPOINT)], '', ''))
+        hint = 'Set url to %s, the address the site really answers at; %s' % (root, fix)
+    else:
+        hint = ('Set url to the address the site really answers at (%s is not the web-service endpoint: a login page, '
+                'a proxy or the front page?); %s' % (target, fix))
+    return MoodleError('The site answered HTTP %s, a redirect to %s' % (status, target), kind='redirect',
+                       function=function, status=status, hint=hint)
+
+
 class MoodleClient:
     """Calls Moodle web-service functions over REST on one ``requests.Session``."""
 
@@ -203,19 +289,28 @@ class MoodleClient:
                  retries=3, backoff=0.5, log=None):
         if requests is None:
             raise MoodleError('The Python library requests is required', kind='missing_library')
-        self.base_url = (url or '').rstrip('/')
-        if self.base_url.endswith(ENDPOINT):
-            self.base_url = self.base_url[:-len(ENDPOINT)]
+        url = (url or '').rstrip('/')
+        if url.endswith(ENDPOINT):
+            url = url[:-len(ENDPOINT)]
+        self._post_url = url + ENDPOINT     # may carry user:password@ (sent as HTTP basic authentication)
+        # base_url and endpoint are for messages: any password written into url is masked in them.
+        self.base_url, self.url_secrets = hide_credentials(url)
         self.endpoint = self.base_url + ENDPOINT
+        self.in_clear = travels_in_clear(url)
         self.token = token
         self.timeout = timeout
         self.max_input_vars = int(max_input_vars)
         self.retries = max(0, int(retries))
         self.backoff = backoff
         self.log = log
-        self.secrets = set([token]) if token else set()
+        self.secrets = set()
+        self._masker = None
+        for secret in [token] + self.url_secrets:
+            self.add_secret(secret)
         self.session = requests.Session()
-        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        # Given with each request: a session's verify loses to REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment.
+        self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self.session.verify = self.verify
         self.calls = []   # (function, fields, write) for each request sent: used in results and tests
 
     # -- secrets -----------------------------------------------------------------------
@@ -223,15 +318,26 @@ class MoodleClient:
         """Register a value (a password) that must never appear in a message."""
         if value:
             self.secrets.add(str(value))
+            self._masker = None
 
     def redact(self, text):
+        """``text`` with every secret, in each form it may be echoed in, replaced by ``********``.
+
+        Use it on the raw text a site answered, before any whitespace is collapsed, HTML is turned into
+        text or the text is cut: a secret altered or cut first would no longer be recognised.
+        """
         if text is None:
             return text
         text = str(text)
-        for secret in self.secrets:
-            if secret:
-                text = text.replace(secret, MASK)
+        if self._masker is None:
+            self._masker = SecretMasker(set(form for secret in self.secrets for form in secret_forms(secret)))
+        for form in sorted(self._masker.found_in(text), key=len, reverse=True):
+            text = text.replace(form, MASK)
         return text
+
+    def _redact_payload(self, payload):
+        """A Moodle exception object with its secrets masked, before its texts are tidied."""
+        return dict((key, self.redact(value) if isinstance(value, str) else value) for key, value in payload.items())
 
     def _clean(self, error):
         for attr in ('message', 'debuginfo', 'hint'):
@@ -281,9 +387,12 @@ class MoodleClient:
         self.calls.append((function, len(data), write))
         self._debug('POST %s wsfunction=%s fields=%d' % (self.endpoint, function, len(data)))
         try:
-            response = self.session.post(self.endpoint, data=data, timeout=self.timeout)
+            # Never follow a redirect: a 307/308 would re-send the form, token included, to another host.
+            response = self.session.post(self._post_url, data=data, timeout=self.timeout, verify=self.verify,
+                                         allow_redirects=False)
         except requests.exceptions.SSLError as exc:
-            raise MoodleError('TLS verification failed for %s: %s' % (self.base_url, exc), kind='tls', function=function,
+            raise MoodleError('TLS verification failed for %s: %s' % (self.base_url, self.redact(exc)),
+                              kind='tls', function=function,
                               hint='Install the site\'s CA and set ca_path, or (test sites only) validate_certs: false')
         except requests.exceptions.ConnectTimeout:
             raise MoodleError('Timed out connecting to %s' % self.base_url, kind='connection', function=function,
@@ -294,17 +403,21 @@ class MoodleClient:
                               hint='Raise the timeout option, or send smaller batches (lower max_input_vars)')
         except requests.exceptions.ConnectionError as exc:
             never_sent = _connection_never_established(exc)
-            raise MoodleError('Could not talk to %s: %s' % (self.base_url, _short_reason(exc)), kind='connection',
-                              function=function, outcome_unknown=write and not never_sent,
+            raise MoodleError('Could not talk to %s: %s' % (self.base_url, _short_reason(self.redact(exc))),
+                              kind='connection', function=function, outcome_unknown=write and not never_sent,
                               hint='Check url and that the site is reachable from this host')
         except requests.exceptions.RequestException as exc:
-            raise MoodleError('Request to %s failed: %s' % (self.base_url, exc), kind='connection', function=function,
-                              outcome_unknown=write)
+            raise MoodleError('Request to %s failed: %s' % (self.base_url, self.redact(exc)), kind='connection',
+                              function=function, outcome_unknown=write)
         return self._decode(function, response, write)
 
     def _decode(self, function, response, write):
+        if 300 <= response.status_code < 400:
+            # Moodle's REST server never redirects: the web server or a proxy answered, no function ran.
+            raise _redirect_error(function, response.status_code, self.redact(response.headers.get('Location')),
+                                  self.endpoint)
         content_type = response.headers.get('Content-Type', '')
-        text = response.text
+        text = _body_text(response)
         if response.status_code == 200 and not text.strip():
             # Functions without a return value answer the literal null: an empty body is never a result.
             raise MoodleError('Moodle answered HTTP 200 with an empty body, which is never a web-service answer',
@@ -315,16 +428,17 @@ class MoodleClient:
             try:
                 payload = response.json()
             except ValueError:
-                raise MoodleError('Moodle answered HTTP 200 with a body that is not valid JSON: %s' % _squash(text)[:200],
+                raise MoodleError('Moodle answered HTTP 200 with a body that is not valid JSON: %s'
+                                  % _squash(self.redact(text))[:200],
                                   kind='not_moodle', function=function, status=200, outcome_unknown=write,
                                   hint='PHP warnings or notices may be printed into answers: turn display_errors off')
             # A PHP Error (not a Moodle exception) comes as {"exception": "Error", "message": ...}, no errorcode.
             if isinstance(payload, dict) and 'exception' in payload and ('errorcode' in payload or 'message' in payload):
-                error = diagnose_exception(function, payload)
+                error = diagnose_exception(function, self._redact_payload(payload))
                 error.outcome_unknown = write
                 raise error
             return payload
-        error = _describe_non_json(function, response)
+        error = _describe_non_json(function, response.status_code, self.redact(text))
         error.outcome_unknown = write and response.status_code >= 500
         raise error
 
@@ -392,7 +506,7 @@ def _connection_never_established(exc):
                                              'Failed to resolve', 'Name or service not known'))
 
 
-def _short_reason(exc):
-    text = str(exc)
+def _short_reason(text):
+    """The reason inside a requests exception's text (secrets masked already)."""
     match = re.search(r"\((?:Caused by )?\w+\((.*)\)\)?$", text)
     return _squash(match.group(1) if match else text)[:300]

@@ -49,9 +49,15 @@ def client_from_params(module):
     params = module.params
     if params['max_input_vars'] < 10:
         module.fail_json(msg='max_input_vars must be at least 10 (PHP\'s default is 1000), got %s' % params['max_input_vars'])
-    return MoodleClient(params['url'], params['token'], validate_certs=params['validate_certs'],
-                        ca_path=params['ca_path'], timeout=params['timeout'],
-                        max_input_vars=params['max_input_vars'], retries=params['retries'], log=module.debug)
+    client = MoodleClient(params['url'], params['token'], validate_certs=params['validate_certs'],
+                          ca_path=params['ca_path'], timeout=params['timeout'],
+                          max_input_vars=params['max_input_vars'], retries=params['retries'], log=module.debug)
+    # A password written into url (https://user:password@host) is masked wherever the module reports url.
+    module.no_log_values.update(client.url_secrets)
+    if client.in_clear:
+        module.warn('url %s is plain http://: the token, and every password the task sends, travel in clear over the '
+                    'network; use https://' % client.base_url)
+    return client
 
 
 def fail_with_error(module, error, **extra):

@@ -5,7 +5,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import html
 import json
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -350,3 +352,179 @@ def test_courses_by_ids_fall_back_to_one_read_each_when_moodle_fails_on_a_missin
     courses = MoodleAPI(client_for(server)).get_courses('id', [2, 99, 3])
     assert [c['id'] for c in courses] == [2, 3]
     assert [r.params['field'] for r in server.requests] == ['ids', 'id', 'id', 'id']
+
+
+# -- redirects are never followed (security review, issue 19, item 1) -----------------------------
+
+@pytest.mark.parametrize('status', [301, 302, 303, 307, 308])
+def test_a_redirect_is_never_followed(server, other_server, status):
+    """A 307/308 would re-POST the token to the Location; a 301/302/303 would take another host's GET answer."""
+    other_server.respond = lambda r: json_answer({'sitename': 'Somewhere else'})
+    location = other_server.url + '/moodle/webservice/rest/server.php'
+    server.respond = lambda r: (status, 'text/html', '', {'Location': location})
+    with pytest.raises(MoodleError) as caught:
+        client_for(server, retries=3).call('core_webservice_get_site_info')
+    error = caught.value
+    assert other_server.requests == []
+    assert len(server.requests) == 1     # not retried either
+    assert error.kind == 'redirect' and error.status == status
+    assert location in error.message
+    assert 'set url to %s/moodle' % other_server.url in error.hint.lower()
+    assert_no_secret(error)
+
+
+def test_a_redirect_of_a_write_names_a_relative_location_in_full(server):
+    server.respond = lambda r: (308, 'text/html', '', {'Location': '/moodle/webservice/rest/server.php'})
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_user_delete_users', {'userids': [4]}, write=True)
+    assert [r.method for r in server.requests] == ['POST']
+    assert caught.value.kind == 'redirect' and not caught.value.outcome_unknown
+    assert server.url + '/moodle/webservice/rest/server.php' in str(caught.value)
+    assert server.url + '/moodle' in caught.value.hint
+
+
+def test_a_redirect_without_location_is_an_error_too(server):
+    server.respond = lambda r: (302, 'text/html', '')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_webservice_get_site_info')
+    assert caught.value.kind == 'redirect' and caught.value.status == 302
+    assert 'no Location' in str(caught.value)
+
+
+# -- ca_path and validate_certs are not overridden by the environment (item 5) -----------------------
+
+@pytest.fixture
+def clean_ca_environment(monkeypatch):
+    for variable in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+        monkeypatch.delenv(variable, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize('variable', ['REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'])
+def test_ca_path_wins_over_a_ca_bundle_in_the_environment(tls_server, certificates, clean_ca_environment, variable):
+    clean_ca_environment.setenv(variable, certificates['other'][0])
+    tls_server.respond = lambda r: json_answer({'sitename': 'TLS site'})
+    client = client_for(tls_server, ca_path=certificates['site'][0], retries=0)
+    assert client.call('core_webservice_get_site_info') == {'sitename': 'TLS site'}
+
+
+def test_validate_certs_false_wins_over_a_ca_bundle_in_the_environment(tls_server, certificates, clean_ca_environment):
+    clean_ca_environment.setenv('REQUESTS_CA_BUNDLE', certificates['other'][0])
+    tls_server.respond = lambda r: json_answer({'sitename': 'TLS site'})
+    assert client_for(tls_server, validate_certs=False, retries=0).call('core_webservice_get_site_info') == {
+        'sitename': 'TLS site'}
+
+
+def test_ca_path_really_verifies(tls_server, certificates, clean_ca_environment):
+    clean_ca_environment.setenv('REQUESTS_CA_BUNDLE', certificates['site'][0])
+    with pytest.raises(MoodleError) as caught:
+        client_for(tls_server, ca_path=certificates['other'][0], retries=0).call('core_webservice_get_site_info')
+    assert caught.value.kind == 'tls'
+    assert tls_server.requests == []
+
+
+# -- secrets are masked before the text is tidied (item 6) ----------------------------------------------
+
+# A password with a double space and a tab: collapsing whitespace first used to leave it unmasked.
+SPACED_PASSWORD = 'Zq9  Wv#7\tKp4x'
+
+
+def assert_nothing_of(secret, error):
+    """Neither the secret nor any recognisable piece of it is in the error."""
+    texts = [str(error), error.message or '', error.hint or '', error.debuginfo or '', json.dumps(error.as_dict())]
+    pieces = [secret, ' '.join(secret.split())] + [piece for piece in secret.split() if len(piece) >= 3]
+    for text in texts:
+        for piece in pieces:
+            assert piece not in text, '%r leaks %r' % (text, piece)
+
+
+@pytest.mark.parametrize('answer', [
+    # a proxy's error page that echoes the form
+    (400, 'text/html', '<html><body><p>Request rejected: password=%s</p></body></html>' % SPACED_PASSWORD),
+    # PHP warnings printed before the JSON
+    (200, 'application/json', '{"warning": "bad value %s"' % SPACED_PASSWORD),
+    # Moodle's debuginfo
+    json_answer({'exception': 'invalid_parameter_exception', 'errorcode': 'invalidparameter',
+                 'message': 'Invalid parameter value detected', 'debuginfo': 'password %s refused' % SPACED_PASSWORD}),
+    # a validation text in HTML
+    json_answer({'exception': 'moodle_exception', 'errorcode': '<div>%s is too weak</div>' % SPACED_PASSWORD,
+                 'message': 'error'}),
+], ids=['proxy-page', 'invalid-json', 'debuginfo', 'html-errorcode'])
+def test_a_password_with_spaces_is_masked_before_whitespace_is_collapsed(server, answer):
+    server.respond = lambda r: answer
+    client = client_for(server, retries=0)
+    client.add_secret(SPACED_PASSWORD)
+    with pytest.raises(MoodleError) as caught:
+        client.call('core_user_create_users', {'users': [{'username': 'x', 'password': SPACED_PASSWORD}]}, write=True)
+    assert_nothing_of(SPACED_PASSWORD, caught.value)
+    assert '********' in str(caught.value)
+
+
+@pytest.mark.parametrize('content_type, head', [('text/plain', 'Proxy error '), ('application/json', '{"echo": "')])
+def test_a_cut_never_leaves_a_prefix_of_a_secret(server, content_type, head):
+    for filler in range(180, 200):
+        body = head + 'x' * (filler - len(head)) + TOKEN + ' and more text after it'
+        server.respond = lambda r, body=body: (400 if content_type == 'text/plain' else 200, content_type, body)
+        with pytest.raises(MoodleError) as caught:
+            client_for(server, retries=0).call('core_webservice_get_site_info')
+        assert TOKEN[:4] not in str(caught.value), filler
+        assert_no_secret(caught.value)
+
+
+def test_a_password_echoed_url_encoded_or_html_escaped_is_masked(server):
+    password = 'Pa ss&w/rd#1<é>'
+    echoed = ('<html><body>Form: users%%5B0%%5D%%5Bpassword%%5D=%s; shown: %s; path: %s</body></html>'
+              % (quote_plus(password), html.escape(password), quote(password, safe='')))
+    server.respond = lambda r: (400, 'text/html', echoed)
+    client = client_for(server, retries=0)
+    client.add_secret(password)
+    with pytest.raises(MoodleError) as caught:
+        client.call('core_user_create_users', {'users': [{'username': 'x', 'password': password}]}, write=True)
+    for form in (password, quote_plus(password), html.escape(password), quote(password, safe='')):
+        assert_nothing_of(form, caught.value)
+    assert 'Form: users' in str(caught.value)
+
+
+def test_a_secret_inside_another_is_masked_whole(server):
+    server.respond = lambda r: moodle_exception('invalidparameter', 'Invalid parameter value detected',
+                                                debuginfo='values Secret#1 and Secret#123')
+    client = client_for(server, retries=0)
+    for secret in ('Secret#1', 'Secret#123'):
+        client.add_secret(secret)
+    with pytest.raises(MoodleError) as caught:
+        client.call('core_user_create_users', {'users': [{'username': 'x'}]}, write=True)
+    assert 'Secret' not in str(caught.value) and '23' not in str(caught.value)
+
+
+# -- credentials written into url (item 9) ------------------------------------------------------
+
+def test_credentials_in_url_never_appear_in_messages_or_logs():
+    lines = []
+    client = MoodleClient('http://alice:S3cr3tPw@127.0.0.1:9', TOKEN, retries=0, log=lines.append)
+    with pytest.raises(MoodleError) as caught:
+        client.call('core_webservice_get_site_info')
+    assert caught.value.kind == 'connection' and '127.0.0.1:9' in str(caught.value)
+    assert_no_secret(caught.value, 'S3cr3tPw')
+    assert 'http://alice:********@127.0.0.1:9' in str(caught.value)
+    assert lines and not [line for line in lines if 'S3cr3tPw' in line]
+
+
+def test_credentials_in_url_are_still_sent_and_masked_when_echoed(server):
+    server.respond = lambda r: (401, 'text/html', '<html><body>alice:S3cr3tPw rejected at %s</body></html>'
+                                % r.headers.get('Authorization'))
+    url = server.url.replace('http://', 'http://alice:S3cr3tPw@')
+    with pytest.raises(MoodleError) as caught:
+        MoodleClient(url + '/moodle', TOKEN, retries=0).call('core_webservice_get_site_info')
+    assert server.requests[0].headers.get('Authorization') == 'Basic YWxpY2U6UzNjcjN0UHc='
+    assert server.requests[0].path == '/moodle/webservice/rest/server.php'
+    assert_no_secret(caught.value, 'S3cr3tPw', 'YWxpY2U6UzNjcjN0UHc=')
+
+
+def test_a_redirect_never_shows_credentials(server):
+    server.respond = lambda r: (301, 'text/html', '', {'Location': 'https://bob:Pw0rd9x@moodle.example.org/'})
+    url = server.url.replace('http://', 'http://alice:S3cr3tPw@')
+    with pytest.raises(MoodleError) as caught:
+        MoodleClient(url, TOKEN, retries=0).call('core_webservice_get_site_info')
+    assert caught.value.kind == 'redirect'
+    assert 'moodle.example.org' in str(caught.value)
+    assert_no_secret(caught.value, 'S3cr3tPw', 'Pw0rd9x')
