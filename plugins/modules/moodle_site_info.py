@@ -144,7 +144,8 @@ problems:
   contains:
     kind:
       description:
-        - What sort of problem - V(connection), V(timeout), V(tls), V(not_moodle), V(http), V(webservices_disabled),
+        - What sort of problem - V(connection), V(timeout), V(tls), V(not_moodle), V(http), V(redirect),
+          V(webservices_disabled),
           V(invalid_token), V(access), V(missing_function), V(permission), V(account), V(probe) or V(moodle).
       type: str
       sample: missing_function
@@ -317,6 +318,7 @@ WRITE_CAPABILITIES = {
 # Per error kind: the problem kind reported.
 PROBLEM_KINDS = {
     'connection': 'connection', 'timeout': 'timeout', 'tls': 'tls', 'not_moodle': 'not_moodle', 'http': 'http',
+    'redirect': 'redirect',
     'webservices_disabled': 'webservices_disabled', 'invalid_token': 'invalid_token', 'access': 'access',
     'permission': 'permission', 'missing_library': 'moodle',
 }

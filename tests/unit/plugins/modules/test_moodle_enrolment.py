@@ -508,8 +508,8 @@ def test_options_given_next_to_the_list_are_every_item_s_defaults(capsys):
     site = FakeSite()
     site.enrol(2, 5)
     done = run_args(capsys, site, course='PHYS101', role='editingteacher', timestart=0, timeend=0,
-                      enrolments=[{'user': 'alice'}, {'user': 'robert', 'role': 'teacher'},
-                                  {'user': 'carol', 'course': 'CHEM201', 'role_id': 4}])
+                    enrolments=[{'user': 'alice'}, {'user': 'robert', 'role': 'teacher'},
+                                {'user': 'carol', 'course': 'CHEM201', 'role_id': 4}])
     assert not done.get('failed'), done['msg']
     assert [(e['course'], e['user'], e['role'], e['action']) for e in done['enrolments']] == [
         ('PHYS101', 'alice', 'editingteacher', 'enrolled'), ('PHYS101', 'robert', 'teacher', 'enrolled'),

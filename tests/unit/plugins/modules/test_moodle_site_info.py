@@ -173,6 +173,13 @@ def test_web_services_off_becomes_a_problem_with_both_admin_paths():
     assert ADMIN_ENABLE_WS in item['fix'] and ADMIN_ENABLE_REST in item['fix']
 
 
+def test_a_redirect_is_its_own_kind_with_the_fix():
+    error = MoodleError('Moodle answered HTTP 301, a redirect to https://moodle.example.org/webservice/rest/server.php',
+                        kind='redirect', status=301, hint='Set url to https://moodle.example.org')
+    item = problem_from_error(error)
+    assert item['kind'] == 'redirect' and 'Set url to https://moodle.example.org' in item['fix']
+
+
 def test_a_missing_capability_says_where_to_allow_it():
     error = MoodleError('Sorry, but you do not currently have permissions to do that (View user details).',
                         kind='permission', errorcode='nopermissions', function='core_user_get_users_by_field')
