@@ -81,6 +81,7 @@ class Change:
         self.data = {}              # module-specific planning data (ids, request payloads)
         self.failed = None          # a failure message for this item
         self.error = None           # the MoodleError Moodle answered for this item alone, if any
+        self.raced = None           # what another writer made of this item between our read and our write
         self.warnings = []
 
     @property
@@ -323,10 +324,11 @@ class MoodleModule:
 
         Moodle rejects create, delete and enrol batches as a whole when one item is bad,
         and a write may also succeed and still raise.  So after an item-level rejection the
-        batch is re-read with ``applied(changes)`` (the changes now in place): what is in
-        place is done, and the rest is sent again in halves until each rejected item is
-        alone and marked failed with Moodle's own message.  Errors that are not about an
-        item (token, access, network) are raised unchanged.
+        batch is re-read with ``applied(changes)`` (the changes now settled: in place, or made
+        by another writer meanwhile, which ``applied`` records in ``change.raced`` for the
+        module to settle): those are not sent again, and the rest is sent again in halves
+        until each rejected item is alone and marked failed with Moodle's own message.
+        Errors that are not about an item (token, access, network) are raised unchanged.
         """
         try:
             send([payload for dummy, payload in pairs])
@@ -337,7 +339,13 @@ class MoodleModule:
             done = applied([change for change, dummy in pairs])
             remaining = [pair for pair in pairs if pair[0] not in done]
             if not remaining:
-                self.warn('Moodle applied the write but answered with an error (%s)' % error)
+                if any(change.raced is None for change in done):
+                    self.warn('Moodle applied the write but answered with an error (%s)' % error)
+                return
+            if done:
+                # The rejection may have been the settled items' (a user another writer created meanwhile): the
+                # rest, never applied (Moodle rolled the call back), is sent again as one.
+                self.bisect_write(remaining, send, applied)
                 return
             if len(remaining) == 1:
                 change = remaining[0][0]

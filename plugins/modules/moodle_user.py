@@ -66,6 +66,8 @@ options:
       - Moodle stores only a hash, so a password can never be compared; it is never returned, logged or shown in diffs.
       - Moodle's password policy applies (by default at least 8 characters with a digit, a lowercase and an uppercase
         letter and a special character).
+      - A new user needs O(password) or O(create_password=true) unless its O(auth) is external (V(ldap), V(cas),
+        V(shibboleth), V(mnet), V(webservice)); Moodle refuses it otherwise, V(nologin) included.
     type: str
   update_password:
     description:
@@ -314,7 +316,7 @@ summary:
 
 import re
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.client import MASK
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import MASK, MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
 
 # The text fields compared as they are (after trimming) and sent under the same name.
@@ -328,8 +330,10 @@ EMAIL = re.compile(r'^%s(\.%s)*@%s(\.%s)*$' % (_ATOM, _ATOM, _ATOM, _ATOM))
 OWN_USER_LOCKED = ('suspended', 'auth', 'password')
 # The administrator Moodle's installer creates (the first of $CFG->siteadmins on a standard install).
 MAIN_ADMIN_ID = 2
-# Authentication plugins whose passwords Moodle keeps, so a new user needs one.
-INTERNAL_AUTH = ('manual', 'email')
+# Authentication plugins whose is_internal() is false (Moodle 4.5/5.1 auth/*/auth.php): only their new users may
+# come without a password. Every other plugin (manual, email, nologin, none, oauth2, lti...) is internal, and
+# core_user_create_users refuses a new user of it without password or createpassword.
+EXTERNAL_AUTH = ('cas', 'ldap', 'mnet', 'shibboleth', 'webservice')
 
 
 def _text(value):
@@ -392,6 +396,13 @@ def moodle_payload(item, fields):
         elif name != 'password':
             payload[name] = value
     return payload
+
+
+RACED_SAME = ('another writer created these users between this run\'s read and its write, with the values asked: '
+              'reported unchanged')
+RACED_UPDATED = ('another writer created these users between this run\'s read and its write, with other values: the '
+                 'fields that differ were updated once, from a new read (a password is only sent to them with '
+                 'update_password: always, as to any existing user)')
 
 
 def not_suspended(change, why):
@@ -561,8 +572,10 @@ class MoodleUserModule(MoodleModule):
     def _creation_problems(item):
         missing = [name for name in ('firstname', 'lastname', 'email') if not item.get(name)]
         problems = ['%s required to create the user' % ', '.join(missing)] if missing else []
-        if (item.get('auth') or 'manual') in INTERNAL_AUTH and not item.get('password') and not item.get('create_password'):
-            problems.append('a new user needs password or create_password: true')
+        auth = item.get('auth') or 'manual'
+        if auth not in EXTERNAL_AUTH and not item.get('password') and not item.get('create_password'):
+            problems.append('a new user with auth %s needs password or create_password: true (Moodle refuses it '
+                            'otherwise; only external authentication such as ldap or cas needs none)' % auth)
         return problems
 
     # -- writes ---------------------------------------------------------------------------
@@ -576,6 +589,7 @@ class MoodleUserModule(MoodleModule):
         creates = [c for c in changes if c.action == 'created']
         if creates:
             self.bisect_write([(c, self._create_payload(c.item)) for c in creates], self._create, self._existing)
+            self._settle_raced([c for c in creates if c.raced is not None])
             for change in creates:
                 change.id = change.id or self._created_ids.get(change.key)
             self._explain_rejected_emails([c for c in creates if c.action == 'failed'])
@@ -605,8 +619,14 @@ class MoodleUserModule(MoodleModule):
                 change.failed = '%s (Moodle answered: %s)' % (reason, answer.rstrip('.'))
 
     def _create(self, payloads):
-        created = dict((u['username'], u['id']) for u in self.api.create_users(payloads))
-        self._created_ids.update(created)
+        """Create these users; the ids of every user this run created are kept, also when a later chunk fails."""
+        try:
+            created = self.api.create_users(payloads)
+        except MoodleError as error:
+            for dummy, answer in getattr(error, 'done', None) or []:
+                self._created_ids.update((u['username'], u['id']) for u in answer or [])
+            raise
+        self._created_ids.update((u['username'], u['id']) for u in created)
 
     def _create_payload(self, item):
         payload = moodle_payload(item, wanted_fields(item))
@@ -634,14 +654,46 @@ class MoodleUserModule(MoodleModule):
                 change.action = 'failed'
 
     def _existing(self, changes):
-        """The changes whose users exist now (after a create); records their ids."""
-        found = dict((u['username'], u['id']) for u in self.api.get_users_by_field('username', [c.key for c in changes]))
+        """The changes whose users exist now (after a rejected create): not to be created again.
+
+        A user this run did not create was made by another writer between our read and our write: its record is
+        kept in ``change.raced`` for :meth:`_settle_raced` (Moodle refuses the whole rejected call, so a user of it
+        that exists now is never ours).
+        """
+        found = dict((u['username'], u) for u in self.api.get_users_by_field('username', [c.key for c in changes]))
         done = set()
         for change in changes:
-            if change.key in found:
-                change.id = found[change.key]
-                done.add(change)
+            user = found.get(change.key)
+            if user is None:
+                continue
+            change.id = user['id']
+            if change.key not in self._created_ids:
+                change.raced = user
+            done.add(change)
         return done
+
+    def _settle_raced(self, changes):
+        """Users another writer created meanwhile: re-plan each as an update, send it once, report what is true."""
+        updates = []
+        for change in changes:
+            wanted = dict((k, v) for k, v in change.after.items() if k != 'password')
+            before, after = compare(user_fields(change.raced), wanted)
+            if not after:
+                change.action = 'unchanged'
+                change.before = change.after = None
+                self.warn(RACED_SAME, change.label)
+                continue
+            if change.item.get('password') and change.item['update_password'] == 'always':
+                before['password'], after['password'] = MASK, MASK + ' (new)'
+            change.action, change.before, change.after = 'updated', before, after
+            self.warn(RACED_UPDATED, change.label)
+            updates.append((change, self._update_payload(change)))
+        if updates:
+            self._update(updates)
+            for change, dummy in updates:
+                if change.failed:
+                    change.failed = ('another writer created this user first, with %s differing from what was asked; '
+                                     'updating them failed: %s' % (', '.join(change.changed_fields()), change.failed))
 
     def _deleted(self, changes):
         """The changes whose users are gone now (after a delete)."""
@@ -660,6 +712,13 @@ class MoodleUserModule(MoodleModule):
             elif change.action == 'created':
                 applied = user is not None
                 change.id = user['id'] if user else None
+                differ = compare(user_fields(user), dict((k, v) for k, v in change.after.items()
+                                                         if k not in ('password', 'suspended')))[1] if user else {}
+                if differ:
+                    change.failed = ('the user exists with other %s than asked: another writer created it meanwhile'
+                                     % ', '.join(sorted(differ)))
+                    change.action = 'failed'
+                    continue
                 if applied and change.item.get('suspended') and not user.get('suspended'):
                     if not change.failed:
                         not_suspended(change, 'no answer (the suspension call failed, see msg)')

@@ -70,6 +70,10 @@ class Fault:
         if self.drop not in (None, 'before', 'after'):
             raise ValueError('drop must be "before", "after" or null')
         self.answer = spec.get('answer')
+        # Another writer's changes, made just before the function runs (between the caller's read and write).
+        self.concurrent = spec.get('concurrent')
+        if self.concurrent is not None and not isinstance(self.concurrent.get('users', []), list):
+            raise ValueError('concurrent must be {"users": [user, ...]}')
         self.count = int(spec.get('count', 1))
         functions = spec.get('functions')
         self.functions = set(functions) if functions else None
@@ -81,7 +85,7 @@ class Fault:
     def describe(self):
         """JSON view."""
         return {'latency_ms': self.latency_ms, 'status': self.status, 'html': self.html, 'drop': self.drop,
-                'answer': self.answer, 'count': self.count,
+                'answer': self.answer, 'concurrent': self.concurrent, 'count': self.count,
                 'functions': sorted(self.functions) if self.functions else None}
 
 
@@ -118,6 +122,18 @@ class EmulatorCore:
                 elif key in RUNTIME_SETTINGS and key != 'max_input_vars':
                     value = bool(value)
                 self.site.settings[key] = value
+
+    def write_concurrently(self, changes):
+        """Another writer: create the users of ``changes`` that do not exist yet (seed fields, Moodle's defaults)."""
+        with self.lock:
+            site = self.site
+            now = int(time.time())
+            for user in changes.get('users') or []:
+                if user['username'] in site.user_by_username:
+                    continue
+                record = site.new_user_record(user, now)
+                record['id'] = site.next_id('user')
+                site.add_user(record)
 
     def add_fault(self, spec):
         """Add a fault rule (count 0 clears every rule)."""
@@ -324,6 +340,8 @@ class Handler(BaseHTTPRequestHandler):
                 entry['status'] = 200
                 self._send(200, 'application/json', json.dumps(fault.answer))
                 return
+            if fault is not None and fault.concurrent:
+                core.write_concurrently(fault.concurrent)
             site = core.site
             if not site.settings['enablewebservices'] or not site.settings['rest_enabled']:
                 status, ctype_out, body = 403, 'text/html; charset=utf-8', ''

@@ -79,6 +79,17 @@ def test_answer_replaces_the_function_which_does_not_run(ws, emulator):
     assert admin.get('city') != 'Nowhere'
 
 
+def test_a_concurrent_writer_creates_users_just_before_the_function_runs(ws, emulator):
+    emulator.faults(concurrent={'users': [{'username': 'racer', 'firstname': 'Alpha', 'lastname': 'A',
+                                           'email': 'racer@example.org'}]}, functions=['core_user_create_users'])
+    answer = ws('core_user_create_users', {'users[0][username]': 'racer', 'users[0][firstname]': 'Beta',
+                                           'users[0][lastname]': 'B', 'users[0][email]': 'racer@example.org',
+                                           'users[0][password]': 'Good#1pass'}).json()
+    assert answer['errorcode'] == 'invalidparameter'
+    racer = ws('core_user_get_users_by_field', {'field': 'username', 'values[0]': 'racer'}).json()
+    assert [u['firstname'] for u in racer] == ['Alpha']
+
+
 def test_count_and_function_filter(ws, emulator):
     emulator.faults(status=502, count=2, functions=['core_user_get_users_by_field'])
     assert ws('core_webservice_get_site_info').status_code == 200

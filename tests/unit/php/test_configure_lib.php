@@ -91,14 +91,16 @@ function full_spec(): array {
         ],
         'token_user' => [
             'username' => 'lmsops_ws', 'create' => true,
-            'firstname' => 'lmsops', 'lastname' => 'Web service', 'email' => 'lmsops@example.com',
+            'firstname' => 'lmsops', 'lastname' => 'Web service', 'email' => 'lmsops@example.com', 'auth' => 'webservice',
         ],
         'role' => [
             'shortname' => 'lmsops_ws', 'name' => 'lmsops web service',
             'capabilities' => ['webservice/rest:use', 'moodle/user:create'],
             'allow_assign' => ['student', 'editingteacher'],
         ],
-        'token' => ['reuse' => true, 'name' => 'lmsops'],
+        'token' => ['reuse' => true, 'name' => 'lmsops', 'valid_until' => 1900000000, 'iprestriction' => '192.0.2.10',
+            'allow_looser' => false],
+        'authorisation' => ['renew_expired' => false],
     ];
 }
 
@@ -124,14 +126,16 @@ $spec = lmsops_normalise_spec(full_spec());
 check_same('spec: service kept', full_spec()['service'], $spec['service']);
 check_same('spec: user kept', full_spec()['token_user'], $spec['token_user']);
 check_same('spec: role kept', full_spec()['role'], $spec['role']);
-check_same('spec: token kept', ['reuse' => true, 'name' => 'lmsops'], $spec['token']);
+check_same('spec: token kept', full_spec()['token'], $spec['token']);
+check_same('spec: authorisation kept', ['renew_expired' => false], $spec['authorisation']);
 
 $minimal = lmsops_normalise_spec(['service' => ['shortname' => 'lmsops', 'name' => 'x'], 'token_user' => null, 'role' => null]);
 check_same('spec: defaults', [
     'service' => ['shortname' => 'lmsops', 'name' => 'x', 'functions' => [], 'restricted_users' => true],
     'token_user' => null,
     'role' => null,
-    'token' => ['reuse' => true, 'name' => 'lmsops'],
+    'token' => ['reuse' => true, 'name' => 'lmsops', 'valid_until' => 0, 'iprestriction' => '', 'allow_looser' => false],
+    'authorisation' => ['renew_expired' => false],
 ], $minimal);
 
 $dup = full_spec();
@@ -145,8 +149,40 @@ check_same('spec: role name defaults to shortname', 'lmsops_ws', lmsops_normalis
 
 $existing = full_spec();
 $existing['token_user'] = ['username' => 'integration'];
-check_same('spec: existing user needs no names', ['username' => 'integration', 'create' => false,
-    'firstname' => '', 'lastname' => '', 'email' => ''], lmsops_normalise_spec($existing)['token_user']);
+check_same('spec: existing user needs no names, keeps its auth', ['username' => 'integration', 'create' => false,
+    'firstname' => '', 'lastname' => '', 'email' => '', 'auth' => null], lmsops_normalise_spec($existing)['token_user']);
+$emptyauth = full_spec();
+$emptyauth['token_user']['auth'] = '';
+check_same('spec: empty auth keeps the user\'s', null, lmsops_normalise_spec($emptyauth)['token_user']['auth']);
+$nologin = full_spec();
+$nologin['token_user']['auth'] = 'nologin';
+check_throws('spec: nologin refused (it stops the tokens too)', function() use ($nologin) {
+    lmsops_normalise_spec($nologin);
+}, InvalidArgumentException::class, 'wsaccessusernologin');
+$ips = full_spec();
+$ips['token']['iprestriction'] = ' 192.0.2.10 , 198.51.100.0/24,,192.0.2.10';
+check_same('spec: IP restriction normalised', '192.0.2.10,198.51.100.0/24',
+    lmsops_normalise_spec($ips)['token']['iprestriction']);
+$badtoken = full_spec();
+$badtoken['token']['valid_until'] = '2030-01-01';
+$badtoken['token']['iprestriction'] = 'everywhere';
+$badtoken['token']['allow_looser'] = 'yes';
+$badtoken['authorisation']['renew_expired'] = 1;
+$badtoken['token_user']['auth'] = 'Web Service';
+try {
+    lmsops_normalise_spec($badtoken);
+    check('spec: every token error reported', false, 'no exception');
+} catch (InvalidArgumentException $e) {
+    foreach (['moodle_setup_token_valid_until', 'moodle_setup_token_ip_restriction', 'moodle_setup_token_allow_looser',
+            'moodle_setup_renew_authorisation', 'token_user.auth'] as $field) {
+        check("spec: error names $field", strpos($e->getMessage(), $field) !== false, $e->getMessage());
+    }
+}
+$negative = full_spec();
+$negative['token']['valid_until'] = -1;
+check_throws('spec: negative expiry refused', function() use ($negative) {
+    lmsops_normalise_spec($negative);
+}, InvalidArgumentException::class, 'moodle_setup_token_valid_until');
 
 check_throws('spec: not an object', function() {
     lmsops_normalise_spec('x');
@@ -261,7 +297,25 @@ $now = 1700000000;
 check_same('auth: missing', 'add', lmsops_plan_authorisation(null, $now));
 check_same('auth: no expiry', 'none', lmsops_plan_authorisation(['validuntil' => '0', 'iprestriction' => ''], $now));
 check_same('auth: not expired', 'none', lmsops_plan_authorisation(['validuntil' => $now + 10], $now));
-check_same('auth: expired', 'renew', lmsops_plan_authorisation(['validuntil' => (string) ($now - 10)], $now));
+// An expired authorisation is an administrator's decision: renewed only when asked (issue 19, item 3).
+check_same('auth: expired, renewal not asked', 'expired',
+    lmsops_plan_authorisation(['validuntil' => (string) ($now - 10)], $now));
+check_same('auth: expired, renewal asked', 'renew',
+    lmsops_plan_authorisation(['validuntil' => (string) ($now - 10)], $now, true));
+check_same('auth: renewal asked, nothing expired', 'none',
+    lmsops_plan_authorisation(['validuntil' => (string) ($now + 10)], $now, true));
+check_same('auth: IP restriction alone is left alone', 'none',
+    lmsops_plan_authorisation(['validuntil' => '0', 'iprestriction' => '10.0.0.0/8'], $now));
+$message = lmsops_authorisation_expired_message('lmsops_ws', 'lmsops', $now - 10);
+check('auth: the message names the setting, the page and the date',
+    strpos($message, 'moodle_setup_renew_authorisation: true') !== false
+    && strpos($message, 'External services > lmsops > Authorised users') !== false
+    && strpos($message, gmdate('Y-m-d', $now - 10)) !== false, $message);
+
+// User authentication.
+check_same('user auth: unchanged', null, lmsops_plan_user_auth('webservice', 'webservice'));
+check_same('user auth: manual becomes webservice', 'webservice', lmsops_plan_user_auth('manual', 'webservice'));
+check_same('user auth: not managed', null, lmsops_plan_user_auth('ldap', null));
 
 // Tokens.
 check_same('token: none', null, lmsops_pick_token([], $now, 'lmsops'));
@@ -277,14 +331,61 @@ $tokens[] = ['id' => '7', 'token' => 'newer', 'validuntil' => '0', 'timecreated'
     'sid' => null, 'name' => 'other'];
 $tokens[] = ['id' => '6', 'token' => 'older', 'validuntil' => (string) ($now + 100), 'timecreated' => '10',
     'iprestriction' => '', 'sid' => null, 'name' => 'other'];
-check_same('token: oldest usable', 'older', lmsops_pick_token($tokens, $now, 'lmsops')['token']);
+// Reused only with exactly the wanted restrictions (issue 19, item 3): 'older' expires, 'newer' does not.
+check_same('token: no expiry wanted, the one without expiry', 'newer', lmsops_pick_token($tokens, $now, 'lmsops')['token']);
+check_same('token: this expiry wanted, the one expiring then', 'older',
+    lmsops_pick_token($tokens, $now, 'lmsops', $now + 100)['token']);
 check_same('token: order of rows does not matter', 'older',
-    lmsops_pick_token(array_reverse($tokens), $now, 'lmsops')['token']);
+    lmsops_pick_token(array_reverse($tokens), $now, 'lmsops', $now + 100)['token']);
+check_same('token: another expiry wanted, none', null, lmsops_pick_token($tokens, $now, 'lmsops', $now + 101));
+check_same('token: the IP-restricted one, when that restriction is wanted', 'iprestricted',
+    lmsops_pick_token($tokens, $now, 'lmsops', 0, '10.0.0.0/8')['token']);
+check_same('token: another IP restriction wanted, none', null, lmsops_pick_token($tokens, $now, 'lmsops', 0, '10.0.0.1'));
+check_same('token: same IP entries in another order', 'multi', lmsops_pick_token([
+    ['id' => 9, 'token' => 'multi', 'validuntil' => 0, 'iprestriction' => '192.0.2.1, 10.0.0.0/8', 'timecreated' => 1]],
+    $now, 'lmsops', 0, '10.0.0.0/8,192.0.2.1')['token']);
+check_same('token: an expired one is never reused, even with its expiry wanted', null,
+    lmsops_pick_token($tokens, $now, 'lmsops', $now - 1));
 $tokens[] = (object) ['id' => '8', 'token' => 'named', 'validuntil' => '0', 'timecreated' => '30', 'iprestriction' => '',
     'sid' => null, 'name' => 'lmsops'];
 check_same('token: named one preferred (objects accepted)', 'named', lmsops_pick_token($tokens, $now, 'lmsops')['token']);
 check_same('token: expiring exactly now is not usable', null,
-    lmsops_pick_token([['id' => 1, 'token' => 't', 'validuntil' => $now, 'timecreated' => 1]], $now, ''));
+    lmsops_pick_token([['id' => 1, 'token' => 't', 'validuntil' => $now, 'timecreated' => 1]], $now, '', $now));
+
+// A new token never lacks a restriction an existing one has, unless asked (issue 19, item 3).
+$restricted = [
+    ['id' => 4, 'token' => 'a', 'validuntil' => '0', 'iprestriction' => '10.0.0.0/8', 'sid' => null, 'name' => 'admin'],
+    ['id' => 6, 'token' => 'b', 'validuntil' => (string) ($now - 5), 'iprestriction' => '', 'sid' => null],
+    ['id' => 5, 'token' => 'c', 'validuntil' => '0', 'iprestriction' => '10.0.0.0/8', 'sid' => 'abc'],
+];
+$reasons = lmsops_token_loosening($restricted, 0, '');
+check_same('looser: both restrictions dropped, session tokens ignored', 2, count($reasons));
+check('looser: the IP reason names the token and the setting', strpos($reasons[0], 'token id 4 (admin)') !== false
+    && strpos($reasons[0], '10.0.0.0/8') !== false && strpos($reasons[0], 'moodle_setup_token_ip_restriction') !== false,
+    $reasons[0]);
+check('looser: the expiry reason names the token and the setting', strpos($reasons[1], 'token id 6') !== false
+    && strpos($reasons[1], 'moodle_setup_token_valid_until') !== false, $reasons[1]);
+check_same('looser: another IP restriction and an expiry are not looser', [],
+    lmsops_token_loosening($restricted, $now + 3600, '192.0.2.0/24'));
+check_same('looser: no existing restriction, nothing to undo', [],
+    lmsops_token_loosening([['id' => 1, 'validuntil' => 0, 'iprestriction' => '']], 0, ''));
+$message = lmsops_loosening_message('lmsops_ws', 'lmsops', $reasons);
+check('looser: the message names the way out', strpos($message, 'moodle_setup_token_allow_looser: true') !== false
+    && strpos($message, 'Nothing was changed') !== false, $message);
+
+// Wanted restrictions.
+check_same('wanted: no expiry', null, lmsops_check_token_wanted(['valid_until' => 0], $now));
+check_same('wanted: future expiry', null, lmsops_check_token_wanted(['valid_until' => $now + 1], $now));
+check('wanted: past expiry refused, naming the setting', strpos((string) lmsops_check_token_wanted(['valid_until' => $now],
+    $now), 'moodle_setup_token_valid_until') === 0);
+check_same('describe token: restrictions, never a value', 'token lmsops (valid until 2030-03-17 17:46 UTC, restricted to IP 192.0.2.10)',
+    lmsops_describe_token(['name' => 'lmsops', 'valid_until' => 1900000000, 'iprestriction' => '192.0.2.10', 'reuse' => true]));
+check_same('describe token: none', 'token x (no expiry, no IP restriction)',
+    lmsops_describe_token(['name' => 'x', 'valid_until' => 0, 'iprestriction' => '']));
+check_same('IP: normalised', '192.0.2.1,10.0.0.0/8', lmsops_normalise_iprestriction(' 192.0.2.1,,10.0.0.0/8 ,192.0.2.1'));
+check('IP: same entries in any order', lmsops_same_iprestriction('a,b', 'b, a'));
+check('IP: none equals empty', lmsops_same_iprestriction(null, ''));
+check('IP: different', !lmsops_same_iprestriction('10.0.0.0/8', ''));
 
 // Unknown names.
 check_same('unknown: none', [], lmsops_unknown(['a', 'b'], ['b', 'a', 'c']));

@@ -89,10 +89,14 @@ def test_passwords_become_secrets_of_the_client():
 
 def test_creation_needs_names_email_and_a_password():
     problems = MoodleUserModule._creation_problems(item(username='a', email='a@x.org'))
-    assert problems == ['firstname, lastname required to create the user',
-                        'a new user needs password or create_password: true']
+    assert problems[0] == 'firstname, lastname required to create the user'
+    assert problems[1].startswith('a new user with auth manual needs password or create_password: true')
     assert MoodleUserModule._creation_problems(item(username='a', firstname='A', lastname='B', email='a@x.org',
                                                     auth='ldap')) == []
+    # nologin, none, oauth2... are internal for Moodle (is_internal() true): it refuses them without a password
+    for auth in ('nologin', 'oauth2', 'email'):
+        assert 'needs password' in MoodleUserModule._creation_problems(item(
+            username='a', firstname='A', lastname='B', email='a@x.org', auth=auth))[0]
 
 
 # -- whole runs against an in-memory site ----------------------------------------------------------
@@ -135,13 +139,15 @@ class FakeSite:
             self.on_create()
         added = []
         for user in users:     # one transaction: a refusal undoes the users added before it
-            if self._email_taken(user['email']):
+            taken = any(u['username'] == user['username'] for u in self.users.values())
+            if taken or self._email_taken(user['email']):
                 for record in added:
                     del self.users[record['id']]
                 raise MoodleError('Invalid parameter value detected', kind='invalid_parameter',
                                   function='core_user_create_users', errorcode='invalidparameter',
                                   hint='Moodle hides which value it rejected while debugging is off; set debugging')
-            record = dict(id=self.next_id, username=user['username'], email=user['email'], suspended=False)
+            record = dict(id=self.next_id, username=user['username'], email=user['email'], suspended=False,
+                          firstname=user.get('firstname'), lastname=user.get('lastname'))
             self.next_id += 1
             self.users[record['id']] = record
             added.append(record)
@@ -288,3 +294,47 @@ def test_site_administrators_are_not_changed_or_deleted_without_allow_admin_chan
     own_admin = run(capsys, site, username='admin', city='Lisbon')
     assert "site administrator (the token's own user): changing its city" in own_admin['msg']
     assert run(capsys, site, username='admin', city='Lisbon', allow_admin_changes=True)['user']['action'] == 'updated'
+
+
+def another_writer(site, **users):
+    """Before our create: another run creates these users (username -> firstname), with our other values."""
+    def write():
+        for username, firstname in users.items():
+            if not any(u['username'] == username for u in site.users.values()):
+                site.users[site.next_id] = dict(id=site.next_id, username=username, firstname=firstname,
+                                                lastname='User', email='%s@x.org' % username, suspended=False)
+                site.next_id += 1
+    site.on_create = write
+
+
+def test_a_user_another_writer_created_with_our_values_is_unchanged_not_created(capsys):
+    site = FakeSite()
+    another_writer(site, racer='New')
+    result = run(capsys, site, users=[dict(NEW, username='racer', email='racer@x.org'),
+                                      dict(NEW, username='fresh', email='fresh@x.org')])
+    assert not result.get('failed'), result['msg']
+    assert [(u['username'], u['action']) for u in result['users']] == [('racer', 'unchanged'), ('fresh', 'created')]
+    assert any('another writer created these users' in w and 'values asked' in w for w in result['warnings'])
+    assert not any('Moodle applied the write' in w for w in result['warnings'])
+
+
+def test_a_user_another_writer_created_with_other_values_is_updated_once_and_said(capsys):
+    site = FakeSite()
+    another_writer(site, racer='Alpha')
+    result = run(capsys, site, users=[dict(NEW, username='racer', firstname='Beta', email='racer@x.org')])
+    assert not result.get('failed'), result['msg']
+    assert result['users'][0]['action'] == 'updated' and result['users'][0]['changed_fields'] == ['firstname']
+    assert [w[0] for w in site.writes] == ['core_user_create_users', 'core_user_update_users']
+    assert [u['firstname'] for u in site.users.values() if u['username'] == 'racer'] == ['Beta']
+    assert any('with other values' in w for w in result['warnings'])
+    again = run(capsys, site, users=[dict(NEW, username='racer', firstname='Beta', email='racer@x.org')])
+    assert not again['changed'] and again['users'][0]['action'] == 'unchanged'
+
+
+def test_a_refused_update_after_a_race_fails_naming_the_fields(capsys):
+    site = FakeSite()
+    another_writer(site, racer='Alpha')
+    site.update_warning = {10: ('usernotupdatedadmin', 'Cannot update admin accounts')}
+    result = run(capsys, site, users=[dict(NEW, username='racer', firstname='Beta', email='racer@x.org')])
+    assert result['failed'] and result['users'][0]['action'] == 'failed'
+    assert 'another writer created this user first, with firstname differing' in result['users'][0]['failed']
