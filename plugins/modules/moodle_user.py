@@ -724,9 +724,14 @@ class MoodleUserModule(MoodleModule):
                         not_suspended(change, 'no answer (the suspension call failed, see msg)')
                     continue
             else:
-                now = user_fields(user) if user else {}
                 wanted = dict((k, v) for k, v in change.after.items() if k != 'password')
-                applied = user is not None and not compare(now, wanted)[1]
+                differ = compare(user_fields(user), wanted)[1] if user else {}
+                applied = user is not None and not differ
+                if differ:
+                    change.failed = ('not applied: the site has other %s than asked (not sent yet, refused, or changed '
+                                     'by another writer meanwhile)' % ', '.join(sorted(differ)))
+                    change.action = 'failed'
+                    continue
             if not applied:
                 change.failed = 'not applied'
                 change.action = 'failed'
