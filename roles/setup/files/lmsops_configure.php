@@ -97,8 +97,10 @@ function lmsops_configure(array $spec, bool $check): array {
             lmsops_ensure_role($spec['role'], $user, $syscontext, $check, $changes);
         }
         $username = $user ? $user->username : $spec['token_user']['username'];
-        lmsops_ensure_authorisation($ws, $serviceid, $userid, $username, $spec['service']['shortname'], $check, $changes);
-        $token = lmsops_ensure_token($ws, $serviceid, $userid, $spec['token'], $syscontext, $check, $changes);
+        lmsops_ensure_authorisation($ws, $serviceid, $userid, $username, $spec['service']['shortname'],
+            $spec['authorisation']['renew_expired'], $check, $changes);
+        $token = lmsops_ensure_token($ws, $serviceid, $userid, $username, $spec['service']['shortname'], $spec['token'],
+            $syscontext, $check, $changes);
         if ($transaction) {
             $transaction->allow_commit();
         }
@@ -207,12 +209,32 @@ function lmsops_ensure_user(?array $wanted, bool $check, array &$changes): ?stdC
         return $admin;
     }
 
+    if ($wanted['auth'] !== null && !exists_auth_plugin($wanted['auth'])) {
+        throw new lmsops_configure_error('moodle_setup_token_user_auth: there is no authentication plugin '
+            . $wanted['auth'] . ' on this site');
+    }
     $user = core_user::get_user_by_username($wanted['username']);
     if ($user) {
         if (!empty($user->deleted) || !empty($user->suspended) || empty($user->confirmed) || $user->auth === 'nologin') {
             throw new lmsops_configure_error('The token user ' . $wanted['username']
                 . ' is deleted, suspended, unconfirmed or has the nologin authentication;'
                 . ' fix it in Site administration > Users > Browse list of users');
+        }
+        if (is_siteadmin($user)) {
+            throw new lmsops_configure_error('The token user ' . $wanted['username'] . ' is a site administrator,'
+                . ' who has every capability whatever its roles: choose a dedicated user that is not one, or leave'
+                . ' moodle_setup_token_username empty to use the site administrator knowingly');
+        }
+        $auth = lmsops_plan_user_auth((string) $user->auth, $wanted['auth']);
+        if ($auth !== null) {
+            $changes[] = 'set the authentication of user ' . $wanted['username'] . ' to ' . $auth
+                . ' (was ' . $user->auth . ')';
+            if (!$check) {
+                user_update_user((object) ['id' => $user->id, 'auth' => $auth], false, true);
+                // A web login the user had stays valid until its session ends: end it now.
+                \core\session\manager::destroy_user_sessions($user->id);
+                $user = core_user::get_user($user->id, '*', MUST_EXIST);
+            }
         }
         return $user;
     }
@@ -225,10 +247,11 @@ function lmsops_ensure_user(?array $wanted, bool $check, array &$changes): ?stdC
     if ($check) {
         return null;
     }
-    // No password: the account cannot log in through the login form, it only uses its token.
+    // No password, and (by default) the webservice authentication, whose login form refuses every password:
+    // the account only uses its token.
     $userid = user_create_user((object) [
         'username' => $wanted['username'],
-        'auth' => 'manual',
+        'auth' => $wanted['auth'] ?? 'manual',
         'confirmed' => 1,
         'mnethostid' => $CFG->mnet_localhost_id,
         'firstname' => $wanted['firstname'],
@@ -364,20 +387,25 @@ function lmsops_ensure_allow_assign(array $wanted, ?int $roleid, bool $check, ar
 }
 
 /**
- * The token user's authorisation for the service.
+ * The token user's authorisation for the service. An expired authorisation is renewed only when asked.
  *
  * @param webservice $ws
  * @param int|null $serviceid null in check mode when the service would be created
  * @param int|null $userid null in check mode when the user would be created
  * @param string $username
  * @param string $serviceshortname
+ * @param bool $renewexpired spec authorisation.renew_expired
  * @param bool $check
  * @param string[] $changes
  */
 function lmsops_ensure_authorisation(webservice $ws, ?int $serviceid, ?int $userid, string $username,
-        string $serviceshortname, bool $check, array &$changes): void {
+        string $serviceshortname, bool $renewexpired, bool $check, array &$changes): void {
     $current = ($serviceid && $userid) ? $ws->get_ws_authorised_user($serviceid, $userid) : false;
-    $plan = lmsops_plan_authorisation($current ? (array) $current : null, time());
+    $plan = lmsops_plan_authorisation($current ? (array) $current : null, time(), $renewexpired);
+    if ($plan === 'expired') {
+        throw new lmsops_configure_error(lmsops_authorisation_expired_message($username, $serviceshortname,
+            (int) $current->validuntil));
+    }
     if ($plan === 'add') {
         $changes[] = 'authorised user ' . $username . ' for service ' . $serviceshortname;
         if (!$check) {
@@ -386,7 +414,8 @@ function lmsops_ensure_authorisation(webservice $ws, ?int $serviceid, ?int $user
                 ->trigger();
         }
     } else if ($plan === 'renew') {
-        $changes[] = 'removed the expiry of user ' . $username . '\'s authorisation for service ' . $serviceshortname;
+        $changes[] = 'removed the expiry (' . lmsops_format_time((int) $current->validuntil) . ') of user ' . $username
+            . '\'s authorisation for service ' . $serviceshortname . ' (moodle_setup_renew_authorisation)';
         if (!$check) {
             $ws->update_ws_authorised_user((object) ['id' => $current->serviceuserid, 'validuntil' => 0]);
         }
@@ -394,41 +423,58 @@ function lmsops_ensure_authorisation(webservice $ws, ?int $serviceid, ?int $user
 }
 
 /**
- * The token: the user's existing valid token for the service, or a new permanent one.
+ * The token: the user's existing token for the service with exactly the wanted restrictions, or a new one with them.
+ * A new token never lacks a restriction (IP, expiry) that the user's other tokens for the service have, unless
+ * spec token.allow_looser says so.
  *
  * @param webservice $ws
  * @param int|null $serviceid
  * @param int|null $userid
+ * @param string $username
+ * @param string $serviceshortname
  * @param array $wanted spec['token']
  * @param context_system $syscontext
  * @param bool $check
  * @param string[] $changes
  * @return string|null the token (null in check mode when one would be issued)
  */
-function lmsops_ensure_token(webservice $ws, ?int $serviceid, ?int $userid, array $wanted, $syscontext,
-        bool $check, array &$changes): ?string {
+function lmsops_ensure_token(webservice $ws, ?int $serviceid, ?int $userid, string $username, string $serviceshortname,
+        array $wanted, $syscontext, bool $check, array &$changes): ?string {
     global $DB;
 
-    if ($serviceid && $userid && $wanted['reuse']) {
+    $now = time();
+    $problem = lmsops_check_token_wanted($wanted, $now);
+    if ($problem !== null) {
+        throw new lmsops_configure_error($problem);
+    }
+    $tokens = [];
+    if ($serviceid && $userid) {
         $rows = $DB->get_records('external_tokens',
             ['userid' => $userid, 'externalserviceid' => $serviceid, 'tokentype' => EXTERNAL_TOKEN_PERMANENT],
             'timecreated ASC, id ASC');
-        $tokens = [];
         foreach ($rows as $row) {
             $tokens[] = (array) $row;
         }
-        $picked = lmsops_pick_token($tokens, time(), $wanted['name']);
+    }
+    if ($wanted['reuse']) {
+        $picked = lmsops_pick_token($tokens, $now, $wanted['name'], $wanted['valid_until'], $wanted['iprestriction']);
         if ($picked !== null) {
             return $picked['token'];
         }
     }
+    if (!$wanted['allow_looser']) {
+        $reasons = lmsops_token_loosening($tokens, $wanted['valid_until'], $wanted['iprestriction']);
+        if ($reasons) {
+            throw new lmsops_configure_error(lmsops_loosening_message($username, $serviceshortname, $reasons));
+        }
+    }
 
-    $changes[] = 'issued token ' . $wanted['name'];
+    $changes[] = 'issued ' . lmsops_describe_token($wanted);
     if ($check) {
         return null;
     }
     $service = $ws->get_external_service_by_id($serviceid, MUST_EXIST);
     // Releases whose generate_token() has no $name parameter simply ignore the extra argument.
-    return \core_external\util::generate_token(EXTERNAL_TOKEN_PERMANENT, $service, $userid, $syscontext, 0, '',
-        $wanted['name']);
+    return \core_external\util::generate_token(EXTERNAL_TOKEN_PERMANENT, $service, $userid, $syscontext,
+        $wanted['valid_until'], $wanted['iprestriction'], $wanted['name']);
 }

@@ -190,12 +190,23 @@ function lmsops_normalise_spec($spec): array {
                 $errors[] = 'token_user.' . $field . ': a non-empty string is required to create the user';
             }
         }
+        // Null or empty: leave the user's authentication as it is.
+        $auth = ($user['auth'] ?? '') === '' ? null : $user['auth'];
+        if ($auth !== null && (!is_string($auth) || preg_match('/^[a-z][a-z0-9_]*$/', $auth) !== 1)) {
+            $errors[] = 'token_user.auth: an authentication plugin name (webservice, manual...) or null';
+            $auth = null;
+        } else if ($auth === 'nologin') {
+            $errors[] = 'token_user.auth (moodle_setup_token_user_auth): Moodle refuses every web-service call of a'
+                . ' nologin user (wsaccessusernologin); webservice refuses the login form and keeps tokens working';
+            $auth = null;
+        }
         $result['token_user'] = [
             'username' => $user['username'] ?? '',
             'create' => $create === true,
             'firstname' => is_string($user['firstname'] ?? null) ? trim($user['firstname']) : '',
             'lastname' => is_string($user['lastname'] ?? null) ? trim($user['lastname']) : '',
             'email' => is_string($user['email'] ?? null) ? trim($user['email']) : '',
+            'auth' => $auth,
         ];
     }
 
@@ -245,7 +256,39 @@ function lmsops_normalise_spec($spec): array {
         $errors[] = 'token.name: a string';
         $tokenname = 'lmsops';
     }
-    $result['token'] = ['reuse' => $reuse !== false, 'name' => $tokenname];
+    $validuntil = $token['valid_until'] ?? 0;
+    if (!is_int($validuntil) || $validuntil < 0) {
+        $errors[] = 'token.valid_until (moodle_setup_token_valid_until): a Unix time, or 0 for no expiry';
+        $validuntil = 0;
+    }
+    $iprestriction = $token['iprestriction'] ?? '';
+    if (!is_string($iprestriction) || preg_match('#^[0-9A-Fa-f:./,\- ]*$#', $iprestriction) !== 1) {
+        $errors[] = 'token.iprestriction (moodle_setup_token_ip_restriction): IP addresses, ranges or subnets'
+            . ' separated by commas (192.0.2.10,198.51.100.0/24), or empty for none';
+        $iprestriction = '';
+    }
+    $allowlooser = $token['allow_looser'] ?? false;
+    if (!is_bool($allowlooser)) {
+        $errors[] = 'token.allow_looser (moodle_setup_token_allow_looser): true or false';
+    }
+    $result['token'] = [
+        'reuse' => $reuse !== false,
+        'name' => $tokenname,
+        'valid_until' => $validuntil,
+        'iprestriction' => lmsops_normalise_iprestriction($iprestriction),
+        'allow_looser' => $allowlooser === true,
+    ];
+
+    $authorisation = $spec['authorisation'] ?? [];
+    if (!is_array($authorisation)) {
+        $errors[] = 'authorisation: an object';
+        $authorisation = [];
+    }
+    $renew = $authorisation['renew_expired'] ?? false;
+    if (!is_bool($renew)) {
+        $errors[] = 'authorisation.renew_expired (moodle_setup_renew_authorisation): true or false';
+    }
+    $result['authorisation'] = ['renew_expired' => $renew === true];
 
     if ($errors) {
         throw new InvalidArgumentException('Invalid spec: ' . implode('; ', $errors));
@@ -360,40 +403,168 @@ function lmsops_plan_contextlevels(array $current, int $needed): ?array {
 /**
  * What to do about the user's authorisation for a restricted service.
  *
+ * An expiry is an administrator's decision: an expired authorisation is renewed (its expiry removed) only when
+ * asked, otherwise the caller fails naming moodle_setup_renew_authorisation. Its IP restriction is never touched.
+ *
  * @param array|null $current the external_services_users row (validuntil, iprestriction), null when missing
  * @param int $now
- * @return string 'add' (not authorised), 'renew' (authorisation expired: clear validuntil) or 'none'
+ * @param bool $renewexpired renew an expired authorisation (spec authorisation.renew_expired)
+ * @return string 'add' (not authorised), 'renew' (expired, renewal asked: clear validuntil), 'expired' (expired,
+ *     renewal not asked: fail) or 'none'
  */
-function lmsops_plan_authorisation(?array $current, int $now): string {
+function lmsops_plan_authorisation(?array $current, int $now, bool $renewexpired = false): string {
     if ($current === null) {
         return 'add';
     }
     $validuntil = (int) ($current['validuntil'] ?? 0);
     if ($validuntil !== 0 && $validuntil < $now) {
-        return 'renew';
+        return $renewexpired ? 'renew' : 'expired';
     }
     return 'none';
 }
 
 /**
+ * The message of a configure run stopped by an expired service authorisation.
+ *
+ * @param string $username
+ * @param string $service the service's shortname
+ * @param int $validuntil when the authorisation expired
+ * @return string
+ */
+function lmsops_authorisation_expired_message(string $username, string $service, int $validuntil): string {
+    return 'The authorisation of user ' . $username . ' for service ' . $service . ' expired on '
+        . lmsops_format_time($validuntil) . ' (an expiry set at Site administration > Plugins > Web services >'
+        . ' External services > ' . $service . ' > Authorised users). The role does not renew it on its own: renew it'
+        . ' there, or set moodle_setup_renew_authorisation: true to let the role remove the expiry. Nothing was changed';
+}
+
+/**
+ * A Unix time as Moodle's admin pages would name it, in UTC.
+ *
+ * @param int $time
+ * @return string
+ */
+function lmsops_format_time(int $time): string {
+    return gmdate('Y-m-d H:i', $time) . ' UTC';
+}
+
+/**
+ * An IP restriction as Moodle's address_in_subnet() reads it: entries separated by commas, trimmed, empty ones and
+ * duplicates dropped, in the order given.
+ *
+ * @param string $value
+ * @return string
+ */
+function lmsops_normalise_iprestriction(string $value): string {
+    $entries = [];
+    foreach (explode(',', $value) as $entry) {
+        $entry = trim($entry);
+        if ($entry !== '' && !in_array($entry, $entries, true)) {
+            $entries[] = $entry;
+        }
+    }
+    return implode(',', $entries);
+}
+
+/**
+ * Whether two IP restrictions allow the same addresses as written (the same entries, in any order).
+ *
+ * @param string|null $a
+ * @param string|null $b
+ * @return bool
+ */
+function lmsops_same_iprestriction(?string $a, ?string $b): bool {
+    $a = explode(',', lmsops_normalise_iprestriction((string) $a));
+    $b = explode(',', lmsops_normalise_iprestriction((string) $b));
+    sort($a);
+    sort($b);
+    return $a === $b;
+}
+
+/**
+ * Why a new token with the wanted restrictions would be looser than a token the user already has for the service:
+ * no IP restriction where one has an IP restriction, no expiry where one has an expiry (expired or not). Issuing it
+ * would undo an administrator's restriction, so the caller fails unless moodle_setup_token_allow_looser is set.
+ *
+ * @param array[] $tokens rows of external_tokens (id, name, validuntil, iprestriction, sid)
+ * @param int $validuntil the wanted expiry (0: none)
+ * @param string $iprestriction the wanted IP restriction ('': none)
+ * @return string[] one reason per existing restriction the new token would lack, empty when none
+ */
+function lmsops_token_loosening(array $tokens, int $validuntil, string $iprestriction): array {
+    $reasons = [];
+    $iprestriction = lmsops_normalise_iprestriction($iprestriction);
+    foreach ($tokens as $token) {
+        $token = (array) $token;
+        if (!empty($token['sid'])) {
+            continue;
+        }
+        $label = 'token id ' . (int) ($token['id'] ?? 0)
+            . (isset($token['name']) && (string) $token['name'] !== '' ? ' (' . $token['name'] . ')' : '');
+        $has = lmsops_normalise_iprestriction((string) ($token['iprestriction'] ?? ''));
+        if ($iprestriction === '' && $has !== '') {
+            $reasons[] = $label . ' is restricted to IP ' . $has . ' and moodle_setup_token_ip_restriction is empty';
+        }
+        $expires = (int) ($token['validuntil'] ?? 0);
+        if ($validuntil === 0 && $expires !== 0) {
+            $reasons[] = $label . ' is valid until ' . lmsops_format_time($expires)
+                . ' and moodle_setup_token_valid_until is 0 (no expiry)';
+        }
+    }
+    return $reasons;
+}
+
+/**
+ * The message of a configure run that would have issued a looser token.
+ *
+ * @param string $username
+ * @param string $service
+ * @param string[] $reasons from lmsops_token_loosening()
+ * @return string
+ */
+function lmsops_loosening_message(string $username, string $service, array $reasons): string {
+    return 'Not issuing user ' . $username . ' a token for service ' . $service . ' with fewer restrictions than'
+        . ' the tokens an administrator gave it: ' . implode('; ', $reasons) . '. Set moodle_setup_token_ip_restriction'
+        . ' and moodle_setup_token_valid_until to the restrictions wanted (a token that matches them is reused), or'
+        . ' set moodle_setup_token_allow_looser: true. Nothing was changed';
+}
+
+/**
+ * What to do to an existing token user's authentication method.
+ *
+ * @param string $current the user's auth now
+ * @param string|null $wanted spec token_user.auth (null: leave it)
+ * @return string|null the auth to set, null when nothing changes
+ */
+function lmsops_plan_user_auth(string $current, ?string $wanted): ?string {
+    if ($wanted === null || $wanted === $current) {
+        return null;
+    }
+    return $wanted;
+}
+
+/**
  * Picks a token to reuse among the user's permanent tokens for the service.
  *
- * A token is reusable when it has not expired, is not IP-restricted and is not tied to a session.
- * A token named $name is preferred; otherwise the oldest reusable one, so that repeated runs
- * return the same token.
+ * A token is reusable when it has not expired, is not tied to a session, and has exactly the wanted restrictions:
+ * the same expiry ($validuntil, 0 for none) and the same IP restriction (the same entries, in any order). A token
+ * named $name is preferred; otherwise the oldest reusable one, so that repeated runs return the same token.
  *
  * @param array[] $tokens rows of external_tokens (token, validuntil, iprestriction, sid, timecreated, id, name)
  * @param int $now
  * @param string $name the wanted token name
+ * @param int $validuntil the wanted expiry (0: none)
+ * @param string $iprestriction the wanted IP restriction ('': none)
  * @return array|null the chosen row, null when none is reusable
  */
-function lmsops_pick_token(array $tokens, int $now, string $name): ?array {
+function lmsops_pick_token(array $tokens, int $now, string $name, int $validuntil = 0, string $iprestriction = ''): ?array {
     $usable = [];
     foreach ($tokens as $token) {
         $token = (array) $token;
-        $validuntil = (int) ($token['validuntil'] ?? 0);
-        if (($validuntil !== 0 && $validuntil <= $now) || !empty($token['iprestriction']) || !empty($token['sid'])
-                || empty($token['token'])) {
+        $expires = (int) ($token['validuntil'] ?? 0);
+        if (($expires !== 0 && $expires <= $now) || !empty($token['sid']) || empty($token['token'])
+                || $expires !== $validuntil
+                || !lmsops_same_iprestriction((string) ($token['iprestriction'] ?? ''), $iprestriction)) {
             continue;
         }
         $usable[] = $token;
@@ -408,6 +579,36 @@ function lmsops_pick_token(array $tokens, int $now, string $name): ?array {
             <=> [$nameb, (int) ($b['timecreated'] ?? 0), (int) ($b['id'] ?? 0)];
     });
     return $usable[0];
+}
+
+/**
+ * What is wrong with the wanted token restrictions at $now (an expiry already past), or null.
+ *
+ * @param array $wanted normalised spec['token']
+ * @param int $now
+ * @return string|null
+ */
+function lmsops_check_token_wanted(array $wanted, int $now): ?string {
+    $validuntil = (int) ($wanted['valid_until'] ?? 0);
+    if ($validuntil !== 0 && $validuntil <= $now) {
+        return 'moodle_setup_token_valid_until (' . $validuntil . ', ' . lmsops_format_time($validuntil)
+            . ') is not in the future: give a later Unix time, or 0 for no expiry';
+    }
+    return null;
+}
+
+/**
+ * How a token is described in the list of changes (its restrictions, never its value).
+ *
+ * @param array $wanted normalised spec['token']
+ * @return string
+ */
+function lmsops_describe_token(array $wanted): string {
+    $validuntil = (int) ($wanted['valid_until'] ?? 0);
+    $ip = (string) ($wanted['iprestriction'] ?? '');
+    return 'token ' . $wanted['name'] . ' ('
+        . ($validuntil ? 'valid until ' . lmsops_format_time($validuntil) : 'no expiry') . ', '
+        . ($ip !== '' ? 'restricted to IP ' . $ip : 'no IP restriction') . ')';
 }
 
 /**
