@@ -20,6 +20,7 @@
  *
  *   php site_tool.php CONFIG password USERNAME PASSWORD   store a password hash for the user, whatever its auth
  *   php site_tool.php CONFIG expire USERNAME SERVICE       make the user's authorisation for the service expired
+ *   php site_tool.php CONFIG authorisation USERNAME SERVICE the user's authorisation for the service (validuntil)
  *   php site_tool.php CONFIG role SHORTNAME USERNAME       the role's system capabilities and allow-assign entries,
  *                                                           and the user's auth
  *
@@ -33,7 +34,7 @@ define('CLI_SCRIPT', true);
 require($argv[1]);
 
 $command = $argv[2] ?? '';
-if ($command === 'password' || $command === 'expire') {
+if ($command === 'password' || $command === 'expire' || $command === 'authorisation') {
     $user = $DB->get_record('user', ['username' => $argv[3], 'deleted' => 0], '*', MUST_EXIST);
 }
 if ($command === 'password') {
@@ -46,6 +47,11 @@ if ($command === 'password') {
         '*', MUST_EXIST);
     $DB->set_field('external_services_users', 'validuntil', time() - 3600, ['id' => $row->id]);
     $result = ['validuntil' => (int) $DB->get_field('external_services_users', 'validuntil', ['id' => $row->id])];
+} else if ($command === 'authorisation') {
+    $service = $DB->get_record('external_services', ['shortname' => $argv[4]], '*', MUST_EXIST);
+    $row = $DB->get_record('external_services_users', ['externalserviceid' => $service->id, 'userid' => $user->id],
+        '*', MUST_EXIST);
+    $result = ['validuntil' => (int) $row->validuntil, 'iprestriction' => (string) $row->iprestriction];
 } else if ($command === 'role') {
     $role = $DB->get_record('role', ['shortname' => $argv[3]], '*', MUST_EXIST);
     $holder = $DB->get_record('user', ['username' => $argv[4], 'deleted' => 0], '*', MUST_EXIST);
