@@ -218,8 +218,12 @@ class MoodleModule:
         match = re.match(r'^%s\[(\d+)\]' % re.escape(self.list_option or ''), problem)
         return int(match.group(1)) if match else -1
 
-    def fail_on_input_errors(self):
-        """Fail, before any write, naming every problem found so far, in the order the items were given."""
+    def fail_on_input_errors(self, more=None):
+        """Fail, before any write, naming every problem found so far (and ``more``, a list this empties), in the
+        order the items were given."""
+        if more:
+            self.input_errors.extend(more)
+            del more[:]
         if self.input_errors:
             errors = sorted(self.input_errors, key=self.item_index)
             self.module.fail_json(msg='%d problem(s) in the input; nothing was changed: %s' % (len(errors), '; '.join(errors)),
@@ -254,6 +258,14 @@ class MoodleModule:
         self._warnings.setdefault(text, [])
         if label:
             self._warnings[text].append(label)
+
+    def report_unchanged(self, change, why):
+        """A planned change the site shows was not this module's to make (another enrolment method, a component):
+        the item is unchanged, with ``why`` as its warning."""
+        change.action = 'unchanged'
+        change.before = change.after = None
+        self.warn(why, change.label)
+        change.warnings.append(why)
 
     def _emit_warnings(self):
         for text, labels in self._warnings.items():

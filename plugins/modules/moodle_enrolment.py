@@ -666,7 +666,7 @@ class MoodleEnrolmentModule(MoodleModule):
 
         found = self.read_enrolments(course_users)
         if self.catalogue.contradictions:
-            self._refuse(errors)        # problems with the input first, then the site's contradiction
+            self.fail_on_input_errors(errors)   # problems with the input first, then the site's contradiction
         self.catalogue.check()
 
         wanted = {}
@@ -778,12 +778,6 @@ class MoodleEnrolmentModule(MoodleModule):
                                 'assigned %s)' % (shortname, 'at: %s' % ', '.join(levels) if levels else 'nowhere'))
         return roleid, shortname, None
 
-    def _refuse(self, errors):
-        """Fail now with the base's problems and these."""
-        self.input_errors.extend(errors)
-        del errors[:]
-        self.fail_on_input_errors()
-
     # -- writes ---------------------------------------------------------------------------
     def apply(self, changes):
         unenrol = [c for c in changes if c.action == 'unenrolled']
@@ -807,10 +801,7 @@ class MoodleEnrolmentModule(MoodleModule):
         for change in changes:
             current = found.get((change.data['courseid'], change.data['userid']))
             if current and current.get('enrolled'):
-                change.action = 'unchanged'
-                change.before = change.after = None
-                self.warn(STILL_ENROLLED, change.label)
-                change.warnings.append(STILL_ENROLLED)
+                self.report_unchanged(change, STILL_ENROLLED)
 
     def _reread(self, changes):
         course_users, status_courses = {}, []

@@ -515,7 +515,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
         self._resolve_roles(changes, errors)
         self._find_duplicates(changes, errors)
         if self.catalogue.contradictions and any(c.item.get('role') for c in changes):
-            self._fail_on(errors)           # problems with the input first, then the site's contradiction
+            self.fail_on_input_errors(errors)           # problems with the input first, then the site's contradiction
             self.catalogue.check()
         # Only items that resolved completely are read and compared; the others already have a problem.
         resolved = [c for c in changes if None not in self._key(c)]
@@ -523,15 +523,9 @@ class MoodleRoleAssignmentModule(MoodleModule):
             self._read_plugin(resolved, errors)
         for change in resolved:
             self._decide(change, errors)
-        self._fail_on(errors)
+        self.fail_on_input_errors(errors)
         self._plan_warnings(changes)
         return changes
-
-    def _fail_on(self, errors):
-        """Fail, before any write, when this or the base's validation found problems: one failure names them all."""
-        self.input_errors.extend(errors)
-        del errors[:]
-        self.fail_on_input_errors()
 
     def _resolve_users(self, items, errors):
         """(field, value) -> user id for every user named, as an assignee or as a user-context instance."""
@@ -852,10 +846,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
         readable = [c for c in changes if c.data['verified'] and not self.exact]
         for change, held in self._current(readable).items():
             if held:
-                change.action = 'unchanged'
-                change.before = change.after = None
-                self.warn(COMPONENT_HELD, change.label)
-                change.warnings.append(COMPONENT_HELD)
+                self.report_unchanged(change, COMPONENT_HELD)
 
     def reread(self, changes):
         pending = [c for c in changes if c.changed]

@@ -405,6 +405,12 @@ RACED_UPDATED = ('another writer created these users between this run\'s read an
                  'update_password: always, as to any existing user)')
 
 
+def update_refused(change, why):
+    """Moodle answered an update of this user with a warning: the item failed, in Moodle's words."""
+    change.failed = why
+    change.action = 'failed'
+
+
 def not_suspended(change, why):
     """A user created but left active: report what happened (created, not suspended) and fail the item."""
     change.after.pop('suspended', None)
@@ -597,13 +603,8 @@ class MoodleUserModule(MoodleModule):
 
     def _suspend_created(self, changes):
         """core_user_create_users has no suspended: suspend the new users with a follow-up update."""
-        if not changes:
-            return
-        by_id = dict((c.id, c) for c in changes)
-        for warning in self.api.update_users([{'id': c.id, 'suspended': True} for c in changes]):
-            change = by_id.get(warning.get('itemid'))
-            if change is not None:
-                not_suspended(change, '%s (%s)' % (warning.get('message'), warning.get('warningcode')))
+        if changes:
+            self._update([(c, {'id': c.id, 'suspended': True}) for c in changes], refused=not_suspended)
 
     def _explain_rejected_emails(self, rejected):
         """With debugging off Moodle does not say why it rejected a user: name an e-mail address in use first."""
@@ -645,13 +646,14 @@ class MoodleUserModule(MoodleModule):
             payload['password'] = change.item['password']
         return payload
 
-    def _update(self, pairs):
+    def _update(self, pairs, refused=update_refused):
+        """Send ``[(change, payload)]``; Moodle's per-user warnings go to ``refused(change, why)`` (default: the
+        change failed)."""
         by_id = dict((payload['id'], change) for change, payload in pairs)
         for warning in self.api.update_users([payload for dummy, payload in pairs]):
             change = by_id.get(warning.get('itemid'))
             if change is not None:
-                change.failed = '%s (%s)' % (warning.get('message'), warning.get('warningcode'))
-                change.action = 'failed'
+                refused(change, '%s (%s)' % (warning.get('message'), warning.get('warningcode')))
 
     def _existing(self, changes):
         """The changes whose users exist now (after a rejected create): not to be created again.
