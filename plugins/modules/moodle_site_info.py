@@ -43,8 +43,13 @@ options:
       - Make one harmless read with each offered function the chosen O(modules) need (the token user's own record,
         a few courses, one category, one enrolled user of a course, the companion plugin's roles), and report each that
         Moodle refuses (a missing capability, a user not authorised for the service).
-      - Writes cannot be checked without writing; when the token user is not a site administrator, RV(notes) lists the
-        capabilities its role must also allow.
+      - Then it reads what the token user may do, for what the chosen modules' writes need and no read shows - its
+        capabilities at system level (and in the course it reads), and the roles of O(assign_roles) it may give - with
+        the companion plugin's C(local_lmsops_get_access_information) when the service offers it (plugin 1.1.0 and
+        later), else from O(token_access). Each thing missing is a problem naming the admin page that fixes it
+        (RV(access)).
+      - Without either, and for a token user that is not a site administrator, this cannot be read without writing, so
+        RV(notes) says so and lists what to verify by hand, without claiming anything is missing.
     type: bool
     default: true
   check_course:
@@ -53,6 +58,26 @@ options:
       - By default course id 2 is used, the first course of a site (id 1 is the front page); the check is skipped
         when it does not exist.
     type: int
+  assign_roles:
+    description:
+      - The roles (shortnames) that M(lmsops.moodle.moodle_enrolment) will enrol with and
+        M(lmsops.moodle.moodle_role_assignment) will assign, for the permission checks; used only when O(modules) holds
+        one of them.
+      - Moodle gives a role only when the token user may assign it there - C(moodle/role:assign), a role it holds whose
+        C(Allow role assignments) entries list the role (a site administrator needs none), and the role assignable at that
+        context level (a role C(moodle_enrolment) enrols with must be assignable in courses) - else
+        C(enrol_manual_enrol_users) answers C(You don't have the permission to assign this role). Each is checked.
+    type: list
+    elements: str
+    default: [student, teacher, editingteacher]
+  token_access:
+    description:
+      - What the token user may do, as read on the Moodle host - the same data as the companion plugin's
+        C(local_lmsops_get_access_information) answers. The P(lmsops.moodle.setup#role) role's configure step reads it
+        and passes it on; there is no need to set it by hand.
+      - Used by the permission checks when the service does not offer that function, and only when it describes the
+        token's own user (its C(userid)).
+    type: dict
   probe_max_input_vars:
     description:
       - Measure the site's effective PHP C(max_input_vars) and return it as RV(max_input_vars).
@@ -146,7 +171,9 @@ problems:
       description:
         - What sort of problem - V(connection), V(timeout), V(tls), V(not_moodle), V(http), V(redirect),
           V(webservices_disabled),
-          V(invalid_token), V(access), V(missing_function), V(permission), V(account), V(probe) or V(moodle).
+          V(invalid_token), V(access), V(missing_function), V(permission), V(role), V(account), V(probe) or V(moodle).
+        - V(permission) - a capability the token user lacks; V(role) - a role the modules give that it may not assign,
+          that cannot be assigned where they give it, or that the site does not have.
       type: str
       sample: missing_function
     what:
@@ -169,11 +196,59 @@ problems:
         Plugins > Web services > Manage protocols > REST (enable it)
       function: core_webservice_get_site_info
 notes:
-  description: Things worth knowing that are not problems (for example the capabilities a non-administrator token user needs).
+  description:
+    - Things worth knowing that are not problems - for example, for a token user that is not a site administrator when
+      what it may do could not be read, what to verify by hand.
   returned: always
   type: list
   elements: str
   sample: []
+access:
+  description:
+    - What the token user may do, for the chosen modules' writes, and where it was read.
+  returned: when the site answered and O(check_permissions=true)
+  type: dict
+  contains:
+    checked:
+      description: Whether it could be read (the companion plugin's function offered, or O(token_access) given).
+      type: bool
+      sample: true
+    source:
+      description: Where it was read - V(companion plugin) or V(setup role, on the Moodle host); null when not checked.
+      type: str
+      sample: companion plugin
+    site_admin:
+      description: Whether the token user is a site administrator (who has every capability and may assign any role).
+      type: bool
+      returned: when checked
+    context:
+      description: Where the roles were checked - a course (V(course id 2)), or V(system level) when no course was read.
+      type: str
+      returned: when checked
+    held_roles:
+      description: The roles the token user holds there, each with where it is assigned.
+      type: list
+      elements: str
+      returned: when checked
+      sample: [lmsops_ws (system level)]
+    missing_capabilities:
+      description: The capabilities the chosen modules need that it lacks (at system level, then in the course).
+      type: list
+      elements: str
+      returned: when checked
+      sample: []
+    assignable_roles:
+      description: The roles of O(assign_roles) it may give.
+      type: list
+      elements: str
+      returned: when checked
+      sample: [student, teacher, editingteacher]
+    unassignable_roles:
+      description: The roles of O(assign_roles) it may not give (each has a problem saying why).
+      type: list
+      elements: str
+      returned: when checked
+      sample: []
 sitename:
   description: The site's full name.
   returned: when the site answered
@@ -286,6 +361,8 @@ max_input_vars_probe:
       sample: false
 '''
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import (
     PLUGIN_FUNCTIONS, REQUIRED_FUNCTIONS, MoodleAPI, probe_keeps_fields, sample_enrolled_users)
@@ -307,13 +384,36 @@ UNLIMITED_FIELDS = 10 ** 9
 ADMIN_DEFINE_ROLES = 'Site administration > Users > Permissions > Define roles'
 ADMIN_AUTHORISED_USERS = 'Site administration > Plugins > Web services > External services > (your service) > Authorised users'
 
-# Capabilities (MOODLE_FACTS.md) each module's writes need besides its reads: not checkable without writing.
-WRITE_CAPABILITIES = {
-    'moodle_user': ['moodle/user:create', 'moodle/user:update', 'moodle/user:delete'],
-    'moodle_enrolment': ['enrol/manual:enrol', 'enrol/manual:unenrol'],
-    'moodle_role_assignment': ['moodle/role:assign (and "Allow role assignments" for the roles it assigns)'],
+ADMIN_ASSIGN_SYSTEM_ROLES = 'Site administration > Users > Permissions > Assign system roles'
+ADMIN_ALLOW_ASSIGN = 'Site administration > Users > Permissions > Define roles > Allow role assignments'
+
+# The capabilities each module needs the token user's role to allow, at system level: the capabilities the functions
+# it calls check in Moodle 4.5 and 5.1 (require_capability/has_capability in each function; the setup role's README
+# gives the reason for each). roles/setup/vars/main.yml moodle_setup_module_capabilities holds the same lists (a unit
+# test keeps them equal). A site administrator has every capability.
+BASE_CAPABILITIES = ['webservice/rest:use']
+MODULE_CAPABILITIES = {
     'moodle_site_info': [],
+    'moodle_user': ['moodle/user:viewdetails', 'moodle/user:viewalldetails', 'moodle/user:viewhiddendetails',
+                    'moodle/site:viewuseridentity', 'moodle/user:create', 'moodle/user:update', 'moodle/user:delete'],
+    'moodle_enrolment': ['moodle/user:viewdetails', 'moodle/user:viewalldetails', 'moodle/site:viewuseridentity',
+                         'moodle/course:view', 'moodle/course:viewhiddencourses', 'moodle/course:enrolreview',
+                         'enrol/manual:enrol', 'enrol/manual:unenrol', 'moodle/role:assign'],
+    'moodle_role_assignment': ['moodle/user:viewdetails', 'moodle/user:viewalldetails', 'moodle/site:viewuseridentity',
+                               'moodle/course:view', 'moodle/course:viewhiddencourses',
+                               'moodle/category:viewhiddencategories', 'moodle/course:viewparticipants',
+                               'moodle/role:assign'],
 }
+# With the companion plugin's functions in the service: its role reads.
+PLUGIN_CAPABILITIES = ['moodle/role:review']
+# The companion plugin's read of what the calling user may do (local_lmsops 1.1.0 and later).
+ACCESS_FUNCTION = 'local_lmsops_get_access_information'
+# The modules that give roles: enrol_manual_enrol_users and core_role_assign_roles give only the roles Moodle's
+# get_assignable_roles() returns for the token user in the context - moodle/role:assign there, a role it holds whose
+# "Allow role assignments" entries list the role, and the role assignable at that context level.
+ASSIGNING_MODULES = ('moodle_enrolment', 'moodle_role_assignment')
+DEFAULT_ASSIGN_ROLES = ['student', 'teacher', 'editingteacher']
+ROLE_SHORTNAME = re.compile(r'^[A-Za-z0-9_-]+$')
 
 # Per error kind: the problem kind reported.
 PROBLEM_KINDS = {
@@ -458,6 +558,163 @@ def format_problems(problems):
     return '; '.join('(%d) %s. Fix: %s' % (index, p['what'].rstrip('.'), p['fix']) for index, p in enumerate(problems, 1))
 
 
+# -- what the writes need -------------------------------------------------------------------
+def needed_capabilities(modules, plugin=False):
+    """Capability -> the chosen modules that need it (in the order of MODULE_CAPABILITIES)."""
+    needed = {}
+    for capability in BASE_CAPABILITIES:
+        needed[capability] = ['all modules']
+    for module in MODULES:
+        if module in modules:
+            for capability in MODULE_CAPABILITIES[module]:
+                needed.setdefault(capability, []).append(module)
+    if plugin:
+        for capability in PLUGIN_CAPABILITIES:
+            needed.setdefault(capability, []).append('the companion plugin\'s reads')
+    return needed
+
+
+def describe_needs(capabilities, names):
+    return ', '.join('%s (%s)' % (name, ', '.join(capabilities.get(name) or [])) for name in names)
+
+
+def unchecked_access_note(username, capabilities, roles, assigning):
+    """The note for a token user whose access cannot be read: what to verify by hand, claiming nothing is missing."""
+    text = ('The token user %s is not a site administrator, and what its writes need could not be read: that takes the '
+            'companion plugin local_lmsops 1.1.0 or later with %s in the token\'s service (the setup role installs it '
+            'and adds it with moodle_setup_install_plugin: true; its configure mode also reads it on the Moodle host). '
+            'Nothing here says anything is missing. Verify by hand, once, at %s: its role allows, at system level, %s'
+            % (username, ACCESS_FUNCTION, ADMIN_DEFINE_ROLES, ', '.join(capabilities)))
+    if assigning and roles:
+        text += ('; and, for %s, a role it holds may assign %s (%s), each of which may be assigned in courses (%s > '
+                 '(role) > Context types where this role may be assigned)'
+                 % (' and '.join(assigning), ', '.join(roles), ADMIN_ALLOW_ASSIGN, ADMIN_DEFINE_ROLES))
+    return text
+
+
+def _names(value):
+    return [str(item) for item in value or [] if isinstance(item, (str, int))]
+
+
+def _context_label(context):
+    if context.get('contextlevel') == 'system':
+        return 'system level'
+    return '%s id %s' % ('category' if context.get('contextlevel') == 'coursecat' else context.get('contextlevel'),
+                         context.get('instanceid'))
+
+
+def evaluate_access(access, capabilities, roles, modules, username):
+    """What the chosen modules' writes need that ``access`` (local_lmsops_get_access_information's answer, or the same
+    read by the setup role on the Moodle host) shows the token user lacks.
+
+    Returns the RV(access) dict with two extra keys, ``problems`` and ``notes``, for the caller to take out.
+    """
+    problems, notes = [], []
+    contexts = [c for c in access.get('contexts') or [] if isinstance(c, dict)]
+    system = next((c for c in contexts if c.get('contextlevel') == 'system'), {})
+    course = next((c for c in contexts if c.get('contextlevel') == 'course'), None)
+    siteadmin = bool(access.get('siteadmin'))
+    held = [r for r in system.get('heldroles') or [] if isinstance(r, dict)]
+    held_system = sorted(set(str(r.get('shortname')) for r in held if r.get('contextlevel') == 'system'))
+    held_elsewhere = sorted(set('%s (%s)' % (r.get('shortname'), _context_label(r)) for r in
+                                (course or {}).get('heldroles') or [] if isinstance(r, dict)
+                                and r.get('contextlevel') != 'system'))
+    missing_system = [c for c in _names(system.get('missingcapabilities')) if c in capabilities]
+    missing_course = [c for c in _names((course or {}).get('missingcapabilities'))
+                      if c in capabilities and c not in missing_system]
+    unknown = [c for c in _names(access.get('unknowncapabilities')) if c in capabilities]
+
+    if missing_system and not siteadmin:
+        if held_system:
+            fix = 'Allow them in its role%s %s at %s > %s' % (
+                's' if len(held_system) > 1 else '', ', '.join(held_system), ADMIN_DEFINE_ROLES, held_system[0])
+        else:
+            fix = ('It holds no role at system level%s: give it a role that allows them at %s (a role is offered '
+                   'there only when it may be assigned at system level: %s > (role) > Context types where this role '
+                   'may be assigned)' % ((' (only %s)' % ', '.join(held_elsewhere)) if held_elsewhere else '',
+                                         ADMIN_ASSIGN_SYSTEM_ROLES, ADMIN_DEFINE_ROLES))
+        problems.append(problem('permission', 'The token user %s lacks, at system level, what the chosen modules need: %s'
+                                % (username, describe_needs(capabilities, missing_system)), fix))
+    if missing_course and not siteadmin:
+        problems.append(problem(
+            'permission', 'The token user %s lacks, in %s, what its role allows at system level: %s'
+            % (username, _context_label(course), describe_needs(capabilities, missing_course)),
+            'A permission override in that course or one of its categories prevents them: remove it (the course\'s '
+            'Participants > Permissions, the category\'s Permissions), or check them where the modules will work'))
+    if unknown:
+        notes.append('This site does not know the capabilities %s: the modules that need them may fail'
+                     % ', '.join(unknown))
+
+    # The roles the modules give.
+    assigning = [m for m in modules if m in ASSIGNING_MODULES]
+    levels = {}
+    for role in access.get('roles') or []:
+        if isinstance(role, dict) and role.get('shortname') is not None:
+            levels[str(role['shortname'])] = _names(role.get('contextlevels'))
+    unknown_roles = [r for r in _names(access.get('unknownroles')) if r in roles]
+    where = course or system
+    allowed = set(_names(where.get('allowedroles')))
+    assignable = set(_names((course or {}).get('assignableroles')))
+    can_assign = 'moodle/role:assign' not in missing_system + missing_course
+    not_allowed, no_level, refused, ok = [], [], [], []
+    for role in roles:
+        if role in unknown_roles or role not in levels:
+            continue
+        role_levels = levels[role]
+        bad = False
+        if assigning == ['moodle_enrolment'] and 'course' not in role_levels:
+            no_level.append((role, 'in courses, so moodle_enrolment cannot enrol with it', 'Course'))
+            bad = True
+        elif not role_levels:
+            no_level.append((role, 'in any context', 'the levels %s will give it at' % ' and '.join(assigning)))
+            bad = True
+        if not siteadmin and role not in allowed:
+            not_allowed.append(role)
+            bad = True
+        elif course is not None and can_assign and 'course' in role_levels and role not in assignable:
+            refused.append(role)
+            bad = True
+        if not bad:
+            ok.append(role)
+    if unknown_roles:
+        problems.append(problem(
+            'role', 'This site has no role %s (assign_roles)' % ', '.join(unknown_roles),
+            'Name roles by their shortname, as %s lists them (moodle_setup_role_allow_assign with the setup role)'
+            % ADMIN_DEFINE_ROLES))
+    for role, what, level in no_level:
+        problems.append(problem('role', 'The role %s cannot be assigned %s' % (role, what),
+                                'Tick %s under Context types where this role may be assigned at %s > %s > Edit'
+                                % (level, ADMIN_DEFINE_ROLES, role)))
+    if not_allowed:
+        holders = held_system or sorted(set(str(r.get('shortname')) for r in where.get('heldroles') or []
+                                            if isinstance(r, dict)))
+        problems.append(problem(
+            'role', 'The token user %s may not assign %s: no role it holds%s lists %s in its Allow role assignments, '
+            'so Moodle refuses %s to %s' % (username, ', '.join(not_allowed),
+                                            (' (%s)' % ', '.join(holders)) if holders else '',
+                                            'them' if len(not_allowed) > 1 else 'it',
+                                            'them' if len(not_allowed) > 1 else 'it', ' and '.join(assigning)),
+            'At %s, tick %s in the row of %s (with the setup role: moodle_setup_role_allow_assign)'
+            % (ADMIN_ALLOW_ASSIGN, ', '.join(not_allowed), ', '.join(holders) if holders else 'the token user\'s role')))
+    if refused:
+        problems.append(problem(
+            'role', 'The token user %s may not assign %s in %s, although its role may assign %s there: Moodle\'s '
+            'get_assignable_roles() leaves %s out' % (username, ', '.join(refused), _context_label(course),
+                                                      'them' if len(refused) > 1 else 'it',
+                                                      'them' if len(refused) > 1 else 'it'),
+            'Check the permission overrides of moodle/role:assign in that course and its categories, and that the '
+            'token user\'s role is assigned at system level (%s)' % ADMIN_ASSIGN_SYSTEM_ROLES))
+    result = dict(
+        checked=True, site_admin=siteadmin, context=_context_label(where),
+        held_roles=sorted(set('%s (%s)' % (r.get('shortname'), _context_label(r)) for r in
+                              where.get('heldroles') or [] if isinstance(r, dict))),
+        missing_capabilities=missing_system + missing_course,
+        assignable_roles=ok, unassignable_roles=sorted(set(not_allowed + refused + [n[0] for n in no_level]
+                                                           + unknown_roles)),
+        problems=problems, notes=notes)
+    return result
+
+
 # -- the module -----------------------------------------------------------------------------
 class SiteInfo:
     def __init__(self, module, client):
@@ -468,6 +725,7 @@ class SiteInfo:
         self.problems = []
         self.notes = []
         self.checks = []
+        self.access = None
 
     def run(self):
         result = dict(changed=False)
@@ -491,6 +749,8 @@ class SiteInfo:
         self.problems.extend(missing_function_problems(set(offered), modules))
         if self.params['check_permissions']:
             self.check_permissions(set(offered), modules, user, result['companion_plugin'])
+        if self.access is not None:
+            result['access'] = self.access
         if self.params['probe_max_input_vars']:
             result.update(self.probe(set(offered), user))
         return self.finish(result)
@@ -556,14 +816,42 @@ class SiteInfo:
         if plugin:
             self.check('local_lmsops_get_roles', 'read the site\'s roles through the companion plugin',
                        self.api.plugin_get_roles)
-        if not user['is_site_admin']:
-            capabilities = []
-            for module in modules:
-                capabilities.extend(c for c in WRITE_CAPABILITIES.get(module, []) if c not in capabilities)
-            if capabilities:
-                self.notes.append(
-                    'The token user %s is not a site administrator. The checks only read; its role must also allow, at '
-                    'system level: %s (%s)' % (user['username'], ', '.join(capabilities), ADMIN_DEFINE_ROLES))
+        self.check_access(offered, modules, user, plugin, self.params['check_course'] or course)
+
+    # -- what the writes need: capabilities and roles the token user may assign ---------------
+    def check_access(self, offered, modules, user, plugin, course):
+        """Read what the token user may do (companion plugin, or the setup role's read on the host) and report what the
+        chosen modules' writes need and it lacks; without a way to read it, say what to verify by hand."""
+        capabilities = needed_capabilities(modules, plugin)
+        assigning = [m for m in modules if m in ASSIGNING_MODULES]
+        roles = list(self.params['assign_roles']) if assigning else []
+        contexts = [dict(contextlevel='system', instanceid=0)]
+        if course and assigning:
+            contexts.append(dict(contextlevel='course', instanceid=course))
+        access, source = None, None
+        if ACCESS_FUNCTION in offered:
+            answer = self.check(ACCESS_FUNCTION, 'read what the token user may do (capabilities, roles it may assign)',
+                                lambda: self.client.call(ACCESS_FUNCTION, dict(
+                                    capabilities=sorted(capabilities), contexts=contexts, roles=roles)))
+            if answer is None:
+                return
+            access, source = answer, 'companion plugin'
+        elif self.params['token_access']:
+            given = self.params['token_access']
+            if given.get('userid') == user['id']:
+                access, source = given, 'setup role, on the Moodle host'
+            else:
+                self.notes.append('token_access describes user id %s, not the token\'s user (id %s): not used'
+                                  % (given.get('userid'), user['id']))
+        if access is None:
+            self.access = dict(checked=False, source=None)
+            if not user['is_site_admin']:
+                self.notes.append(unchecked_access_note(user['username'], capabilities, roles, assigning))
+            return
+        self.access = evaluate_access(access, capabilities, roles, modules, user['username'])
+        self.access['source'] = source
+        self.problems.extend(self.access.pop('problems'))
+        self.notes.extend(self.access.pop('notes'))
 
     # -- max_input_vars probe -----------------------------------------------------------
     def probe(self, offered, user):
@@ -611,6 +899,8 @@ def argument_spec():
         modules=dict(type='list', elements='str', choices=MODULES, default=list(MODULES)),
         check_permissions=dict(type='bool', default=True),
         check_course=dict(type='int'),
+        assign_roles=dict(type='list', elements='str', default=list(DEFAULT_ASSIGN_ROLES)),
+        token_access=dict(type='dict', no_log=False),
         probe_max_input_vars=dict(type='bool', default=False),
         probe_max_fields=dict(type='int', default=100000),
         fail_on_problems=dict(type='bool', default=True),
@@ -618,8 +908,22 @@ def argument_spec():
     return spec
 
 
+def check_input(module):
+    """Refuse options the checks cannot use, naming the fix."""
+    bad = [role for role in module.params['assign_roles'] if not ROLE_SHORTNAME.match(role or '')]
+    if bad:
+        module.fail_json(msg='assign_roles takes role shortnames (letters, digits, _ and -, as Site administration > '
+                             'Users > Permissions > Define roles shows them), got: %s' % ', '.join(repr(r) for r in bad))
+    given = module.params['token_access']
+    if given is not None and not (isinstance(given.get('userid'), int) and isinstance(given.get('contexts'), list)):
+        module.fail_json(msg='token_access must be what the setup role\'s configure step read on the Moodle host (a '
+                             'dict with userid and contexts, as local_lmsops_get_access_information answers); leave '
+                             'it unset otherwise')
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    check_input(module)
     client = client_from_params(module)
     SiteInfo(module, client).run()
 

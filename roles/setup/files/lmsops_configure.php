@@ -22,7 +22,10 @@
  *   php lmsops_configure.php --moodle-dir=/var/www/moodle --spec=/tmp/spec.json [--check]
  *
  * stdout gets exactly one JSON line (anything Moodle prints goes to stderr):
- *   {"changed": bool, "changes": [...], "service_id": int|null, "user_id": int|null, "token": string|null}
+ *   {"changed": bool, "changes": [...], "service_id": int|null, "user_id": int|null, "token": string|null,
+ *    "access": object|null}
+ * "access" is what the token user may do once the spec is applied (spec "access": the capabilities and roles to ask
+ * about), as local_lmsops_get_access_information answers it; null in check mode when something would change.
  * exit 0; on failure {"failed": true, "changed": false, "changes": [], "msg": "..."} and exit 1
  * (2 for bad arguments or spec). Everything is done in one database transaction: a failure changes nothing.
  *
@@ -55,6 +58,10 @@ ob_start();
 require($lmsopsconfig);
 require_once($CFG->dirroot . '/webservice/lib.php');
 require_once($CFG->dirroot . '/user/lib.php');
+// The companion plugin's class for what a user may do, copied next to this script (the plugin may not be installed).
+if (!class_exists('\\local_lmsops\\local\\access', false) && is_file(__DIR__ . '/lmsops_access.php')) {
+    require_once(__DIR__ . '/lmsops_access.php');
+}
 
 $lmsopsexit = 0;
 try {
@@ -110,7 +117,36 @@ function lmsops_configure(array $spec, bool $check): array {
         }
         throw $e;
     }
-    return lmsops_result($changes, $serviceid, $userid, $token);
+    // What the token user may do now; in check mode only when nothing would change (else it would be the old state).
+    $access = ($user && (!$check || !$changes)) ? lmsops_read_access((int) $user->id, $spec['access']) : null;
+    return lmsops_result($changes, $serviceid, $userid, $token, $access);
+}
+
+/**
+ * What the token user may do in the system context and in a course (spec access.courseid, else the site's first),
+ * as local_lmsops_get_access_information answers it. Null when the class for it was not copied here.
+ *
+ * @param int $userid
+ * @param array $wanted spec['access']
+ * @return array|null
+ */
+function lmsops_read_access(int $userid, array $wanted): ?array {
+    global $DB;
+
+    if (!class_exists('\\local_lmsops\\local\\access', false)) {
+        return null;
+    }
+    $contexts = [context_system::instance()];
+    $courseid = $wanted['courseid'] ?: (int) $DB->get_field_sql('SELECT MIN(id) FROM {course} WHERE id <> ?', [SITEID]);
+    if ($courseid && $courseid != SITEID) {
+        $course = context_course::instance($courseid, IGNORE_MISSING);
+        if ($course) {
+            $contexts[] = $course;
+        }
+    }
+    // Capability checks of another user read its access data afresh.
+    accesslib_clear_all_caches(false);
+    return \local_lmsops\local\access::information($userid, $wanted['capabilities'], $contexts, $wanted['roles']);
 }
 
 /**

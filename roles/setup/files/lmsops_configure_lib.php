@@ -279,6 +279,35 @@ function lmsops_normalise_spec($spec): array {
         'allow_looser' => $allowlooser === true,
     ];
 
+    $access = $spec['access'] ?? [];
+    if (!is_array($access)) {
+        $errors[] = 'access: an object';
+        $access = [];
+    }
+    $accesscapabilities = $access['capabilities'] ?? [];
+    if (!$isstrings($accesscapabilities, '#^[a-z0-9_]+/[a-z0-9_]+:[a-z0-9_]+$#')) {
+        $errors[] = 'access.capabilities: a list of capability names';
+        $accesscapabilities = [];
+    }
+    $accessroles = $access['roles'] ?? [];
+    if (!$isstrings($accessroles, '#^[A-Za-z0-9_-]+$#')) {
+        $errors[] = 'access.roles: a list of role shortnames';
+        $accessroles = [];
+    }
+    $courseid = $access['courseid'] ?? 0;
+    if ($courseid === null) {
+        $courseid = 0;
+    }
+    if (!is_int($courseid) || $courseid < 0) {
+        $errors[] = 'access.courseid (moodle_setup_check_course): a course id, or 0 for the site\'s first course';
+        $courseid = 0;
+    }
+    $result['access'] = [
+        'capabilities' => array_values(array_unique($accesscapabilities)),
+        'roles' => array_values(array_unique($accessroles)),
+        'courseid' => $courseid,
+    ];
+
     $authorisation = $spec['authorisation'] ?? [];
     if (!is_array($authorisation)) {
         $errors[] = 'authorisation: an object';
@@ -631,15 +660,17 @@ function lmsops_unknown(array $wanted, array $known): array {
  * @param int|null $serviceid
  * @param int|null $userid
  * @param string|null $token
+ * @param array|null $access what the token user may do (see lmsops_read_access()), null when not read
  * @return array
  */
-function lmsops_result(array $changes, ?int $serviceid, ?int $userid, ?string $token): array {
+function lmsops_result(array $changes, ?int $serviceid, ?int $userid, ?string $token, ?array $access = null): array {
     return [
         'changed' => count($changes) > 0,
         'changes' => array_values($changes),
         'service_id' => $serviceid,
         'user_id' => $userid,
         'token' => $token,
+        'access' => $access,
     ];
 }
 

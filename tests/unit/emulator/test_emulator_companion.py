@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-LOCAL = ['local_lmsops_get_roles', 'local_lmsops_get_role_assignments', 'local_lmsops_get_user_enrolments']
+LOCAL = ['local_lmsops_get_roles', 'local_lmsops_get_role_assignments', 'local_lmsops_get_user_enrolments',
+         'local_lmsops_get_access_information']
 
 
 def function_names(ws, token='full'):
@@ -23,7 +24,7 @@ def test_off_by_default_answers_like_unknown(ws, emulator):
 
 def test_on_adds_to_full_service_only(ws, emulator):
     emulator.set(companion_plugin=True)
-    assert function_names(ws)[-3:] == LOCAL
+    assert function_names(ws)[-len(LOCAL):] == LOCAL
     assert not set(LOCAL) & set(function_names(ws, token='limited'))
     assert ws('local_lmsops_get_roles', token='limited').json()['errorcode'] == 'accessexception'
 

@@ -135,8 +135,22 @@ check_same('spec: defaults', [
     'token_user' => null,
     'role' => null,
     'token' => ['reuse' => true, 'name' => 'lmsops', 'valid_until' => 0, 'iprestriction' => '', 'allow_looser' => false],
+    'access' => ['capabilities' => [], 'roles' => [], 'courseid' => 0],
     'authorisation' => ['renew_expired' => false],
 ], $minimal);
+
+// What to read about the token user afterwards (issue 20).
+$withaccess = full_spec();
+$withaccess['access'] = ['capabilities' => ['moodle/user:create', 'moodle/user:create', 'enrol/manual:enrol'],
+    'roles' => ['student', 'editingteacher'], 'courseid' => null];
+check_same('spec: access kept, duplicates dropped, no course is 0',
+    ['capabilities' => ['moodle/user:create', 'enrol/manual:enrol'], 'roles' => ['student', 'editingteacher'],
+        'courseid' => 0], lmsops_normalise_spec($withaccess)['access']);
+$withaccess['access'] = ['capabilities' => ['not a capability'], 'roles' => ['Student Role'], 'courseid' => -1];
+check_throws('spec: bad access names each problem', function() use ($withaccess) {
+    lmsops_normalise_spec($withaccess);
+}, InvalidArgumentException::class, 'access.capabilities: a list of capability names; access.roles: a list of role'
+    . ' shortnames; access.courseid (moodle_setup_check_course)');
 
 $dup = full_spec();
 $dup['service']['functions'][] = 'core_user_create_users';
@@ -392,10 +406,10 @@ check_same('unknown: none', [], lmsops_unknown(['a', 'b'], ['b', 'a', 'c']));
 check_same('unknown: sorted', ['x', 'y'], lmsops_unknown(['y', 'a', 'x'], ['a']));
 
 // Results and output.
-check_same('result: unchanged', ['changed' => false, 'changes' => [], 'service_id' => 3, 'user_id' => 5, 'token' => 't'],
-    lmsops_result([], 3, 5, 't'));
+check_same('result: unchanged', ['changed' => false, 'changes' => [], 'service_id' => 3, 'user_id' => 5, 'token' => 't',
+    'access' => ['userid' => 5]], lmsops_result([], 3, 5, 't', ['userid' => 5]));
 check_same('result: changed, check mode', ['changed' => true, 'changes' => ['added function a'], 'service_id' => null,
-    'user_id' => null, 'token' => null], lmsops_result(['added function a'], null, null, null));
+    'user_id' => null, 'token' => null, 'access' => null], lmsops_result(['added function a'], null, null, null));
 check_same('failure', ['failed' => true, 'changed' => false, 'changes' => [], 'msg' => 'boom'], lmsops_failure('boom'));
 check_same('describe: own error is its message', 'fix it', lmsops_describe_exception(new lmsops_configure_error('fix it')));
 check_same('describe: other exception', 'RuntimeException: boom', lmsops_describe_exception(new RuntimeException('boom')));

@@ -25,7 +25,7 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_lmsops';
-$plugin->version = 2026112300;
+$plugin->version = 2026112400; // 1.1.0: local_lmsops_get_access_information.
 $plugin->requires = 2023042400; // Moodle 4.2: the core_external API.
 $plugin->maturity = MATURITY_STABLE;
-$plugin->release = '1.0.0';
+$plugin->release = '1.1.0';

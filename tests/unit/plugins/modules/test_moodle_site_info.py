@@ -203,7 +203,7 @@ def test_the_setup_role_lists_the_same_functions_as_the_modules():
     with open(os.path.join(COLLECTION, 'roles', 'setup', 'vars', 'main.yml')) as handle:
         role_vars = yaml.safe_load(handle)
     assert role_vars['moodle_setup_required_functions'] == api.REQUIRED_FUNCTIONS
-    assert role_vars['moodle_setup_plugin_functions'] == list(api.PLUGIN_FUNCTIONS)
+    assert role_vars['moodle_setup_plugin_functions'] == list(api.PLUGIN_FUNCTIONS) + ['local_lmsops_get_access_information']
 
 
 # -- the whole check, with a scripted site ---------------------------------------------------------
@@ -216,7 +216,8 @@ class FakeModule:
         self.params = dict(url='https://moodle.example.org', token='t0ken', validate_certs=True, ca_path=None,
                            timeout=30, max_input_vars=1000, retries=0, modules=list(MODULES), check_permissions=True,
                            check_course=None, probe_max_input_vars=False, probe_max_fields=100000,
-                           fail_on_problems=False)
+                           fail_on_problems=False, assign_roles=['student', 'teacher', 'editingteacher'],
+                           token_access=None)
         self.params.update(params)
         self.result = None
 

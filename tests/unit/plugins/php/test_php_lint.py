@@ -38,6 +38,8 @@ def test_php_files_exist() -> None:
         "local_lmsops/classes/external/get_roles.php",
         "local_lmsops/classes/external/get_role_assignments.php",
         "local_lmsops/classes/external/get_user_enrolments.php",
+        "local_lmsops/classes/external/get_access_information.php",
+        "local_lmsops/classes/local/access.php",
     ):
         assert expected in names, f"missing {expected} under {PHP_FILES_DIR}"
 
@@ -48,8 +50,9 @@ def test_php_lint(path: Path) -> None:
     assert result.returncode == 0, f"php -l {path}:\n{result.stdout}{result.stderr}"
 
 
-def test_configure_lib_unit_tests() -> None:
-    script = PHP_TESTS_DIR / "test_configure_lib.php"
+@pytest.mark.parametrize("name", ["test_configure_lib.php", "test_access.php"])
+def test_plain_php_unit_tests(name: str) -> None:
+    script = PHP_TESTS_DIR / name
     result = subprocess.run([PHP, str(script)], capture_output=True, text=True, timeout=120, check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"php {script} failed:\n{output}"

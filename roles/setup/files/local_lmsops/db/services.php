@@ -17,7 +17,7 @@
 /**
  * Web-service functions of local_lmsops.
  *
- * All three are read-only. No service is created: add the functions to the
+ * All four are read-only. No service is created: add the functions to the
  * service your token belongs to (the lmsops.moodle setup role does it).
  *
  * @package    local_lmsops
@@ -48,5 +48,13 @@ $functions = [
         'description' => 'List the enrolments of a course (all methods) with status, timestart, timeend and the course roles.',
         'type' => 'read',
         'capabilities' => 'moodle/course:enrolreview',
+    ],
+    'local_lmsops_get_access_information' => [
+        'classname' => 'local_lmsops\external\get_access_information',
+        'methodname' => 'execute',
+        'description' => 'What the calling user may do in given contexts: the capabilities it lacks, the roles it holds,'
+            . ' the roles it may assign (Allow role assignments, get_assignable_roles) and where roles can be assigned.',
+        'type' => 'read',
+        'capabilities' => '',
     ],
 ];
