@@ -21,17 +21,17 @@ options:
         the task (error kind C(redirect)) naming where it points; set O(url) to the address the site answers at.
       - A user name and password written into the URL (V(https://user:password@moodle.example.org)) are sent as HTTP
         basic authentication; the password is masked in messages, warnings and results.
-      - If not set, the environment variable E(MOODLE_URL) is used.
+      - Required, on the task, through C(module_defaults), or in the environment variable E(MOODLE_URL) (used when
+        the option is not set); without any, the task fails naming all three.
     type: str
-    required: true
   token:
     description:
       - Web-service token of the user the collection acts as.
       - Its external service must offer the functions the module needs (M(lmsops.moodle.moodle_site_info) lists them).
       - Never printed, logged or returned.
-      - If not set, the environment variable E(MOODLE_TOKEN) is used.
+      - Required, on the task, through C(module_defaults), or in the environment variable E(MOODLE_TOKEN) (used
+        when the option is not set); without any, the task fails naming all three.
     type: str
-    required: true
   validate_certs:
     description:
       - Verify the site's TLS certificate. Set V(false) only for test sites.

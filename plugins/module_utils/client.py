@@ -154,9 +154,7 @@ def diagnose_exception(function, payload):
     elif errorcode == 'accessexception':
         kind = 'access'
         message = 'Access to %s is not allowed for this token (accessexception)' % function
-        hint = ('Add %s to the token\'s external service (%s). If it is there: the service may be disabled or '
-                'restricted to authorised users the token user is not one of, the token may have expired or be '
-                'IP-restricted, or the user lacks webservice/rest:use' % (function, ADMIN_SERVICE_FUNCTIONS))
+        hint = access_hint(function)
     elif errorcode == 'nopermissions':
         kind = 'permission'
         hint = 'Give the token user the capability named above (Site administration > Users > Permissions > Define roles)'
@@ -182,6 +180,35 @@ def diagnose_exception(function, payload):
                 'password, or profile incomplete): log in as that user or fix it under Site administration > Users')
     return MoodleError(message, kind=kind, function=function, errorcode=errorcode or None,
                        debuginfo=debuginfo, hint=hint, status=200)
+
+
+# The first call of every module: a service without it is rare (the setup role and every guide add it), so an
+# accessexception there is most likely about the token or the token user.
+FIRST_CALL = 'core_webservice_get_site_info'
+
+
+def access_hint(function):
+    """What to fix after an accessexception (Moodle names the cause only in debuginfo, with debugging on)."""
+    token_causes = ('the token expired or is restricted to other IP addresses (%s shows its valid-until date and IP '
+                    'restriction: issue a new token), or the service is restricted to authorised users and the token '
+                    'user is not one of them or its authorisation expired (External services > (your service) > '
+                    'Authorised users), or the service is disabled, or the token user lacks webservice/rest:use'
+                    % ADMIN_TOKENS)
+    if function == FIRST_CALL:
+        return 'Most likely %s. Less likely: %s is not in the token\'s service (%s)' % (
+            token_causes, function, ADMIN_SERVICE_FUNCTIONS)
+    return 'Add %s to the token\'s external service (%s). If it is there: %s' % (
+        function, ADMIN_SERVICE_FUNCTIONS, token_causes)
+
+
+def plain_http_answer(exc):
+    """OpenSSL's words when a TLS handshake failed because the port answers plain HTTP (it reads the HTTP answer as
+    a TLS record), or None."""
+    text = str(exc).lower()
+    for sign in ('wrong version number', 'record layer failure', 'packet length too long', 'http request'):
+        if sign in text:
+            return sign
+    return None
 
 
 def hide_credentials(url):
@@ -391,6 +418,12 @@ class MoodleClient:
             response = self.session.post(self._post_url, data=data, timeout=self.timeout, verify=self.verify,
                                          allow_redirects=False)
         except requests.exceptions.SSLError as exc:
+            if plain_http_answer(exc):
+                raise MoodleError('%s answers plain HTTP, not HTTPS, on this port (OpenSSL: %s)' % (
+                    self.base_url, plain_http_answer(exc)), kind='tls', function=function,
+                    hint='url says https:// but the port serves http://: give the site\'s HTTPS address (usually '
+                         'without a port), or http:// if the site really has no TLS; validate_certs does not change '
+                         'this')
             raise MoodleError('TLS verification failed for %s: %s' % (self.base_url, self.redact(exc)),
                               kind='tls', function=function,
                               hint='Install the site\'s CA and set ca_path, or (test sites only) validate_certs: false')

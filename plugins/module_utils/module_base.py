@@ -22,6 +22,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.client import (
     MASK, REQUESTS_IMPORT_ERROR, MoodleClient, MoodleError)
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import MoodleAPI
 from ansible_collections.lmsops.moodle.plugins.module_utils.masking import MaskingModule
+from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import Missing
 
 # What each action is called in results; "unchanged" covers "already absent" too.
 CHANGING_ACTIONS = ('created', 'updated', 'deleted', 'enrolled', 'unenrolled', 'assigned', 'unassigned')
@@ -32,8 +33,9 @@ ITEM_ERROR_KINDS = ('invalid_parameter', 'moodle')
 def connection_argument_spec():
     """The connection options every module takes (documented in the ``connection`` doc fragment)."""
     return dict(
-        url=dict(type='str', required=True, fallback=(env_fallback, ['MOODLE_URL'])),
-        token=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['MOODLE_TOKEN'])),
+        # Required, but checked by client_from_params: Ansible's own message would not name the environment variables.
+        url=dict(type='str', fallback=(env_fallback, ['MOODLE_URL'])),
+        token=dict(type='str', no_log=True, fallback=(env_fallback, ['MOODLE_TOKEN'])),
         validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['MOODLE_VALIDATE_CERTS'])),
         ca_path=dict(type='path'),
         timeout=dict(type='int', default=30),
@@ -47,6 +49,12 @@ def client_from_params(module):
     if REQUESTS_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     params = module.params
+    unset = [name for name in ('url', 'token') if not params[name]]
+    if unset:
+        module.fail_json(msg='%s: set %s on the task, once per play with module_defaults (group/lmsops.moodle.moodle), '
+                             'or in the environment (%s)' % (
+                                 'missing required arguments: ' + ', '.join(unset), ' and '.join(unset),
+                                 ', '.join('MOODLE_%s' % name.upper() for name in unset)))
     if params['max_input_vars'] < 10:
         module.fail_json(msg='max_input_vars must be at least 10 (PHP\'s default is 1000), got %s' % params['max_input_vars'])
     client = MoodleClient(params['url'], params['token'], validate_certs=params['validate_certs'],
@@ -58,6 +66,66 @@ def client_from_params(module):
         module.warn('url %s is plain http://: the token, and every password the task sends, travel in clear over the '
                     'network; use https://' % client.base_url)
     return client
+
+
+class ItemProblem(str):
+    """A problem with one item: reads as ``label: cause``, keeps both so that many items with one cause group."""
+
+    def __new__(cls, label, cause):
+        text = str.__new__(cls, '%s: %s' % (label, cause))
+        text.label = label
+        text.cause = cause
+        return text
+
+
+def shorten(names, limit=8):
+    """``a, b, c and 5 more``."""
+    names = list(names)
+    return ', '.join(names[:limit]) + (' and %d more' % (len(names) - limit) if len(names) > limit else '')
+
+
+def group_problems(problems):
+    """Problems of many items in few words, in the order given: items with the same cause are one entry, and items
+    that name objects the site does not have are one entry per kind of object (``no user with username: 'b3001',
+    'b3002' (2 items)``). Each problem stays whole in the per-item results."""
+    groups, order = {}, []
+    for problem in problems:
+        cause = getattr(problem, 'cause', None)
+        if cause is None:
+            key = ('text', problem)
+        elif isinstance(cause, Missing):
+            key = ('missing', cause.what, str(cause)[len('no %s %r' % (cause.what, cause.value)):])
+        else:
+            key = ('cause', cause)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(problem)
+    lines = []
+    for key in order:
+        members = groups[key]
+        if len(members) == 1:
+            lines.append(str(members[0]))
+        elif key[0] == 'missing':
+            values = list(dict.fromkeys(repr(member.cause.value) for member in members))
+            lines.append('no %s: %s%s (%d items)' % (key[1], shorten(values, 10), key[2], len(members)))
+        elif key[0] == 'cause':
+            lines.append('%s (%s)' % (key[1], shorten(member.label for member in members)))
+        else:
+            lines.append('%s (%d times)' % (key[1], len(members)))
+    return lines
+
+
+def applied_with_error(error):
+    """The warning for a write Moodle applied (the re-read shows it) and still answered with an error."""
+    if 'Message was not sent' in '%s %s' % (error.errorcode or '', error):
+        return ('Moodle made the change (the module re-read the site and verified it), then failed to send the '
+                'message it sends about it, a welcome or notification e-mail (%s): the error comes from the site\'s '
+                'messaging or outgoing mail set-up, not from the write. Fix mail at Site administration > Server > '
+                'Email > Outgoing mail configuration, or turn the message off (Site administration > General > '
+                'Messaging > Notification settings; for enrolments, the course\'s Manual enrolments > Send course '
+                'welcome message)' % error)
+    return 'Moodle applied the write (the module re-read the site and verified it) but answered with an error (%s)' % error
 
 
 def fail_with_error(module, error, **extra):
@@ -116,6 +184,8 @@ class MoodleModule:
         self.client = client_from_params(self.module)
         self.api = MoodleAPI(self.client)
         self._warnings = {}
+        self._not_yet = {}
+        self.not_found = {}
         self.input_errors = []
 
     # -- argument spec ----------------------------------------------------------------
@@ -195,7 +265,7 @@ class MoodleModule:
 
     def input_error(self, label, problem):
         """Record a problem with an item; the run fails before any write, listing them all."""
-        self.input_errors.append('%s: %s' % (label, problem))
+        self.input_errors.append(ItemProblem(label, problem))
 
     def validate(self, items):
         """Check every item without reading the site; return the items that passed."""
@@ -226,8 +296,28 @@ class MoodleModule:
             del more[:]
         if self.input_errors:
             errors = sorted(self.input_errors, key=self.item_index)
-            self.module.fail_json(msg='%d problem(s) in the input; nothing was changed: %s' % (len(errors), '; '.join(errors)),
-                                  errors=errors, changed=False)
+            self._emit_warnings()
+            self.module.fail_json(msg='%d problem(s) in the input; nothing was changed: %s'
+                                  % (len(errors), '; '.join(group_problems(errors))),
+                                  errors=[str(error) for error in errors], changed=False)
+
+    def defer_missing(self, label, problem):
+        """Check mode only: ``problem`` says that an object the item ``label`` refers to does not exist (a user, a
+        course, a category), and an earlier task of the same run may create it.  Then it is no problem: it is kept
+        in ``self.not_found`` ({label: [problems]}) for the item's warnings and one grouped warning, and True is
+        returned (the module plans the item as it would be done once the object exists); otherwise False (the
+        problem stands: a real run fails before any write)."""
+        if not (self.module.check_mode and isinstance(problem, Missing)):
+            return False
+        values = self._not_yet.setdefault(problem.what, [])
+        if problem.value not in values:
+            values.append(problem.value)
+        self.not_found.setdefault(label, []).append(problem)
+        return True
+
+    def note_not_found(self, change):
+        """The item's own warnings about what check mode found missing."""
+        change.warnings.extend('check mode: %s yet' % problem for problem in self.not_found.get(change.label, ()))
 
     # -- steps the modules implement ------------------------------------------------------
     def plan(self, items):
@@ -268,15 +358,25 @@ class MoodleModule:
         change.warnings.append(why)
 
     def _emit_warnings(self):
+        if self._not_yet:
+            missing = '; '.join('%s %s' % (what, shorten((repr(value) for value in values), 10))
+                                for what, values in self._not_yet.items())
+            self.module.warn(
+                'Check mode: not on the site yet: %s. The items that refer to them are shown as they would be done '
+                'once they exist (an earlier task of this run may create them); a real run fails before any write if '
+                'they still do not exist' % missing)
+            self._not_yet = {}
         for text, labels in self._warnings.items():
             if labels:
-                shown = ', '.join(labels[:5]) + (' and %d more' % (len(labels) - 5) if len(labels) > 5 else '')
+                shown = shorten(labels, 5)
                 text = '%s (%s)' % (text, shown)
             self.module.warn(text)
 
     # -- the run -----------------------------------------------------------------------
     def run(self):
         self.input_errors = []
+        self._not_yet = {}          # check mode: {what: [values]} the run refers to and the site does not have yet
+        self.not_found = {}         # check mode: {label: [problems]} of the items that refer to them
         items = self.validate(self.items())
         try:
             self.api.require(self.required_functions)
@@ -294,7 +394,7 @@ class MoodleModule:
         failed = [c for c in changes if c.failed]
         if failed:
             self._emit_warnings()
-            reasons = '; '.join('%s: %s' % (c.label, c.failed) for c in failed)
+            reasons = '; '.join(group_problems(ItemProblem(c.label, c.failed) for c in failed))
             self.module.fail_json(msg='%d %s(s) failed: %s' % (len(failed), self.resource, reasons),
                                   **self.results(changes))
         self._emit_warnings()
@@ -352,7 +452,7 @@ class MoodleModule:
             remaining = [pair for pair in pairs if pair[0] not in done]
             if not remaining:
                 if any(change.raced is None for change in done):
-                    self.warn('Moodle applied the write but answered with an error (%s)' % error)
+                    self.warn(applied_with_error(error))
                 return
             if done:
                 # The rejection may have been the settled items' (a user another writer created meanwhile): the

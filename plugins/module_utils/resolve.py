@@ -37,6 +37,20 @@ MOODLE_LEVEL_TO_CONTEXT = {'system': 'system', 'coursecat': 'category', 'course'
 _DELETED_EMAIL = re.compile(r'^[0-9a-f]{32}$')
 
 
+class Missing(str):
+    """A look-up problem that means "there is no such object" (not ambiguous, not deleted).
+
+    It reads as its message; ``what`` (``user with username``) and ``value`` let a module treat it apart: in check
+    mode an earlier task of the same run may create the object.
+    """
+
+    def __new__(cls, what, value, hint=''):
+        text = str.__new__(cls, 'no %s %r%s' % (what, value, hint))
+        text.what = what
+        text.value = value
+        return text
+
+
 def is_deleted_user(user):
     """Moodle's soft delete renames a user (email.timestamp) and md5s the e-mail address."""
     return bool(_DELETED_EMAIL.match(user.get('email') or '')) and bool(re.search(r'\.\d{9,}$', user.get('username') or ''))
@@ -65,7 +79,7 @@ def resolve_users(api, field, values):
     for value in wanted:
         users = by_key.get(key(value), [])
         if not users:
-            problems[value] = 'no user with %s %r' % (field, value)
+            problems[value] = Missing('user with %s' % field, value)
         elif len(users) > 1:
             problems[value] = '%d users have %s %r (%s); use user_field: username' % (
                 len(users), field, value, ', '.join(u['username'] for u in users))
@@ -87,14 +101,39 @@ def resolve_courses(api, field, values):
     for value in wanted:
         matches = by_key.get(str(value), [])
         if not matches:
-            problems[value] = 'no course with %s %r%s' % (
-                field, value, ' (or the token user cannot see course idnumbers: it needs moodle/course:update)'
-                if field == 'idnumber' else '')
+            problems[value] = Missing('course with %s' % field, value,
+                                      ' (or the token user cannot see course idnumbers: it needs moodle/course:update)'
+                                      if field == 'idnumber' else '')
         elif len(matches) > 1:
             problems[value] = '%d courses have %s %r; use course_field: shortname or id' % (len(matches), field, value)
         else:
             found[value] = matches[0]
+    if problems and field == 'shortname':
+        _suggest_shortnames(api, problems)
     return found, problems
+
+
+def loose(text):
+    """A shortname as a person remembers it: no case, no spaces or punctuation."""
+    return re.sub(r'[\W_]+', '', str(text)).lower()
+
+
+def _suggest_shortnames(api, problems):
+    """For each missing shortname, the site's shortnames that differ only in case or punctuation (one read of every
+    course, on this failure path only; Moodle compares shortnames exactly on PostgreSQL)."""
+    missing = dict((loose(value), value) for value, problem in problems.items() if isinstance(problem, Missing))
+    if not missing:
+        return
+    close = {}
+    for course in api.get_courses_by_field('', ''):
+        if course.get('format') == 'site':     # the front page is not a course anyone enrols in
+            continue
+        value = missing.get(loose(course.get('shortname') or ''))
+        if value is not None and course.get('shortname') != value:
+            close.setdefault(value, []).append(course['shortname'])
+    for value, shortnames in close.items():
+        problems[value] = Missing('course with shortname', value, ' (did you mean %s?)'
+                                  % ' or '.join(repr(name) for name in sorted(shortnames)))
 
 
 def resolve_categories(api, field, values):
@@ -108,9 +147,9 @@ def resolve_categories(api, field, values):
         elif matches:
             problems[value] = '%d categories have %s %r; use instance_field: id' % (len(matches), field, value)
         else:
-            problems[value] = 'no course category with %s %r%s' % (
-                field, value, ' (or the token user cannot see category idnumbers: it needs moodle/category:manage)'
-                if field == 'idnumber' else '')
+            problems[value] = Missing('course category with %s' % field, value,
+                                      ' (or the token user cannot see category idnumbers: it needs moodle/category:manage)'
+                                      if field == 'idnumber' else '')
     return found, problems
 
 

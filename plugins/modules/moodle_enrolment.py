@@ -347,7 +347,7 @@ import time
 
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import REQUIRED_FUNCTIONS
 from ansible_collections.lmsops.moodle.plugins.module_utils.dates import DateError, format_date, parse_date
-from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
+from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, ItemProblem, MoodleModule
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
     RoleCatalogue, resolve_courses, resolve_users)
 
@@ -653,14 +653,16 @@ class MoodleEnrolmentModule(MoodleModule):
         self.exact = self.api.plugin_available()
         self.catalogue = RoleCatalogue(self.api)
         courses, users, errors = self._resolve(items)
+        given = items
+        pending = [(label, item) for label, item in items if label in self.not_found]
         items = [(label, item) for label, item in items if label in courses and label in users]
 
         seen, course_users = {}, {}
         for label, item in items:
             pair = (courses[label]['id'], users[label]['id'])
             if pair in seen:
-                errors.append('%s: same enrolment (course id %s, user id %s) as %s; give each once'
-                              % (label, pair[0], pair[1], seen[pair]))
+                errors.append(ItemProblem(label, 'same enrolment (course id %s, user id %s) as %s; give each once'
+                                          % (pair[0], pair[1], seen[pair])))
             seen[pair] = label
             course_users.setdefault(pair[0], []).append(pair[1])
 
@@ -670,10 +672,10 @@ class MoodleEnrolmentModule(MoodleModule):
         self.catalogue.check()
 
         wanted = {}
-        for label, item in items:
+        for label, item in items + pending:
             roleid, role, problem = self._role(item)
             if problem:
-                errors.append('%s: %s' % (label, problem))
+                errors.append(ItemProblem(label, problem))
                 continue
             timestart, timeend = wanted_dates(item)
             wanted[label] = dict(state=item['state'], roleid=roleid, role=role,
@@ -683,15 +685,25 @@ class MoodleEnrolmentModule(MoodleModule):
         self.read_status(found, self._status_courses(items, courses, users, wanted, found))
 
         now = int(time.time())
-        changes = []
+        planned = {}
         for label, item in items:
-            change, problem = self._change(label, item, courses[label]['id'], users[label]['id'], wanted[label],
-                                           found, now)
+            planned[label], problem = self._change(label, item, courses[label]['id'], users[label]['id'],
+                                                   wanted[label], found, now)
             if problem:
-                errors.append('%s: %s' % (label, problem))
-            changes.append(change)
+                errors.append(ItemProblem(label, problem))
+        for label, item in pending:
+            if label in wanted:
+                planned[label] = self._pending_change(label, item, courses.get(label), users.get(label), wanted[label],
+                                                      now)
         self.input_errors.extend(errors)
-        return changes
+        return [planned[label] for label, dummy in given if label in planned]
+
+    def _pending_change(self, label, item, course, user, want, now):
+        """Check mode: an item whose user or course does not exist yet, planned as it would be once they exist (no
+        enrolment to find)."""
+        change, dummy = self._change(label, item, course and course['id'], user and user['id'], want, {}, now)
+        self.note_not_found(change)
+        return change
 
     def _status_courses(self, items, courses, users, wanted, found):
         """Courses whose active/not-active read is needed (core only); keeps an existing enrolment's roles when the
@@ -730,7 +742,11 @@ class MoodleEnrolmentModule(MoodleModule):
         return change, outcome['problem']
 
     def _resolve(self, items):
-        """Courses and users of every item, in batched reads: ({label: course}, {label: user}, errors)."""
+        """Courses and users of every item, in batched reads: ({label: course}, {label: user}, errors).
+
+        In check mode a course or user that does not exist is not an error (an earlier task may create it): such
+        items are listed in ``self.not_found``.
+        """
         errors = dict((label, []) for label, dummy in items)
         results = {}
         for kind, resolver in (('course', resolve_courses), ('user', resolve_users)):
@@ -749,8 +765,8 @@ class MoodleEnrolmentModule(MoodleModule):
                 key = (item['%s_field' % kind], text_value(item[kind]))
                 if key in found:
                     resolved[label] = found[key]
-                else:
-                    errors[label].append('%s: %s' % (label, problems.get(key, 'no %s %r' % (kind, item[kind]))))
+                elif not self.defer_missing(label, problems.get(key)):
+                    errors[label].append(ItemProblem(label, problems.get(key, 'no %s %r' % (kind, item[kind]))))
             results[kind] = resolved
         return results['course'], results['user'], [text for label, dummy in items for text in errors[label]]
 

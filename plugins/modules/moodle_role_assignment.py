@@ -331,7 +331,7 @@ diff:
 
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import CONTEXT_LEVELS
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
-from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
+from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, ItemProblem, MoodleModule
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
     RoleCatalogue, resolve_categories, resolve_courses, resolve_users)
 
@@ -523,6 +523,9 @@ class MoodleRoleAssignmentModule(MoodleModule):
             self._read_plugin(resolved, errors)
         for change in resolved:
             self._decide(change, errors)
+        for change in changes:
+            if change.label in self.not_found and change.data['roleid'] is not None:
+                self._decide_pending(change, errors)
         self.fail_on_input_errors(errors)
         self._plan_warnings(changes)
         return changes
@@ -545,11 +548,11 @@ class MoodleRoleAssignmentModule(MoodleModule):
         for label, item in items:
             key = (item['user_field'], ref_value(item['user_field'], item['user']))
             if key in problems:
-                errors.append('%s: %s' % (label, problems[key]))
+                self._problem(label, problems[key], errors)
             if item['context'] == 'user':
                 key = (instance_field(item), ref_value(instance_field(item), item['instance']))
                 if key in problems:
-                    errors.append('%s: instance: %s' % (label, problems[key]))
+                    self._problem(label, problems[key], errors, 'instance: ')
         self._users = ids
         return ids
 
@@ -584,8 +587,14 @@ class MoodleRoleAssignmentModule(MoodleModule):
                 if key in self._users:
                     ids[('user', field, key[1])] = self._users[key]
             elif (context, field, ref_value(field, item['instance'])) in problems:
-                errors.append('%s: %s' % (label, problems[(context, field, ref_value(field, item['instance']))]))
+                self._problem(label, problems[(context, field, ref_value(field, item['instance']))], errors)
         return ids
+
+    def _problem(self, label, problem, errors, prefix=''):
+        """A user or instance that did not resolve: an error, or in check mode (when it does not exist) a pending
+        item."""
+        if not self.defer_missing(label, problem):
+            errors.append(ItemProblem(label, prefix + problem if prefix else problem))
 
     def _read_courses(self, changes):
         """Course roles of enrolled users, per distinct course; every (id, shortname) pair shown is cross-checked."""
@@ -610,16 +619,15 @@ class MoodleRoleAssignmentModule(MoodleModule):
             if shortname:
                 roleid = self.catalogue.role_id(shortname)
                 if roleid is None:
-                    errors.append('%s: %s' % (change.label, self._unknown_role(shortname)))
+                    errors.append(ItemProblem(change.label, self._unknown_role(shortname)))
                 elif self._guessed(change, roleid, shortname):
-                    errors.append('%s: %s' % (change.label,
-                                              GUESSED_ROLE_ID % (shortname, change.item['context'], roleid)))
+                    errors.append(ItemProblem(change.label, GUESSED_ROLE_ID % (shortname, change.item['context'], roleid)))
                 change.data['roleid'] = roleid
             else:
                 if self.exact and self.catalogue.shortname(change.data['roleid']) is None:
-                    errors.append('%s: no role with id %s on this site (its roles: %s)' % (
-                        change.label, change.data['roleid'], ', '.join(
-                            '%s=%s' % (name, rid) for name, rid in sorted(self.catalogue.by_shortname.items()))))
+                    errors.append(ItemProblem(change.label, 'no role with id %s on this site (its roles: %s)' % (
+                        change.data['roleid'], ', '.join(
+                            '%s=%s' % (name, rid) for name, rid in sorted(self.catalogue.by_shortname.items())))))
                 trusted = self.exact or not self.catalogue.contradictions
                 change.data['role'] = self.observed.get(change.data['roleid']) or (
                     self.catalogue.shortname(change.data['roleid']) if trusted else None)
@@ -649,7 +657,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
             if None in key:
                 continue
             if key in seen:
-                errors.append('%s: same assignment as %s; give each once' % (change.label, seen[key]))
+                errors.append(ItemProblem(change.label, 'same assignment as %s; give each once' % seen[key]))
             else:
                 seen[key] = change.label
 
@@ -665,8 +673,8 @@ class MoodleRoleAssignmentModule(MoodleModule):
         for change in changes:
             why = bad.get((change.data['contextlevel'], change.data['instanceid']))
             if why:
-                errors.append('%s: no %s with id %s on this site (Moodle: %s)' % (
-                    change.label, change.item['context'], change.data['instanceid'], why))
+                errors.append(ItemProblem(change.label, 'no %s with id %s on this site (Moodle: %s)' % (
+                    change.item['context'], change.data['instanceid'], why)))
         self._apply_rows(changes, rows)
 
     def _plugin_rows(self, changes, contexts):
@@ -728,9 +736,22 @@ class MoodleRoleAssignmentModule(MoodleModule):
         if change.changed:
             problem = self._not_assignable(change)
             if problem:
-                errors.append('%s: %s' % (change.label, problem))
+                errors.append(ItemProblem(change.label, problem))
         change.before = {'assigned': 'unknown' if current is None else current}
         change.after = {'assigned': present}
+
+    def _decide_pending(self, change, errors):
+        """Check mode: the user or the instance does not exist yet, so neither does the assignment."""
+        present = change.item['state'] == 'present'
+        change.action = 'assigned' if present else 'unchanged'
+        change.data['verified'] = True
+        change.before = {'assigned': False}
+        change.after = {'assigned': present}
+        if change.changed:
+            problem = self._not_assignable(change)
+            if problem:
+                errors.append(ItemProblem(change.label, problem))
+        self.note_not_found(change)
 
     def _not_assignable(self, change):
         """Why the role cannot be (un)assigned at this level, or None when it can (or it is not known)."""

@@ -108,6 +108,17 @@ def test_accessexception_names_the_function_and_the_fix(server):
     text = str(caught.value)
     assert caught.value.kind == 'access'
     assert 'core_user_create_users' in text and 'External services' in text and 'Functions' in text
+    assert text.index('Add core_user_create_users') < text.index('the token expired')
+
+
+def test_accessexception_on_the_first_call_leads_with_the_token_and_the_authorisation(server):
+    server.respond = lambda r: moodle_exception('accessexception', 'Access control exception')
+    with pytest.raises(MoodleError) as caught:
+        client_for(server).call('core_webservice_get_site_info')
+    hint = caught.value.hint
+    assert hint.startswith('Most likely the token expired or is restricted to other IP addresses')
+    assert 'Authorised users' in hint and 'Manage tokens' in hint
+    assert hint.index('Authorised users') < hint.index('is not in the token\'s service')
 
 
 def test_nopermissions_keeps_the_capability(server):
@@ -168,12 +179,15 @@ def test_maintenance_page_503_is_retried_then_explained(server):
     assert 'maintenance' in str(caught.value)
 
 
-def test_tls_error_is_classified(server):
-    client = MoodleClient(server.url.replace('http://', 'https://'), TOKEN, retries=0)
+@pytest.mark.parametrize('validate_certs', [True, False])
+def test_https_on_a_plain_http_port_says_so_whatever_validate_certs_says(server, validate_certs):
+    client = MoodleClient(server.url.replace('http://', 'https://'), TOKEN, retries=0, validate_certs=validate_certs)
     with pytest.raises(MoodleError) as caught:
         client.call('core_webservice_get_site_info')
+    text = str(caught.value)
     assert caught.value.kind == 'tls'
-    assert 'ca_path' in str(caught.value)
+    assert 'answers plain HTTP, not HTTPS' in text and 'validate_certs does not change this' in text
+    assert 'ca_path' not in text
     assert_no_secret(caught.value)
 
 
@@ -420,6 +434,7 @@ def test_ca_path_really_verifies(tls_server, certificates, clean_ca_environment)
     with pytest.raises(MoodleError) as caught:
         client_for(tls_server, ca_path=certificates['other'][0], retries=0).call('core_webservice_get_site_info')
     assert caught.value.kind == 'tls'
+    assert 'TLS verification failed' in str(caught.value) and 'ca_path' in str(caught.value)
     assert tls_server.requests == []
 
 

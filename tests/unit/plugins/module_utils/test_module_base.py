@@ -63,3 +63,28 @@ def test_credentials_in_url_are_masked_in_warnings_and_results(connect, capsys):
     assert result['echoed'] == 'login alice:********'
     # ansible-core 2.21 returns the invocation only when asked to
     assert result.get('invocation', {'module_args': {'url': result['given']}})['module_args']['url'] == result['given']
+
+
+@pytest.mark.parametrize('given, named', [
+    (dict(token=TOKEN), ['url', 'MOODLE_URL']),
+    (dict(url='https://moodle.example.org'), ['token', 'MOODLE_TOKEN']),
+    ({}, ['url and token', 'MOODLE_URL, MOODLE_TOKEN'])])
+def test_a_missing_url_or_token_names_the_option_module_defaults_and_the_environment(monkeypatch, capsys, given, named):
+    for variable in ('MOODLE_URL', 'MOODLE_TOKEN'):
+        monkeypatch.delenv(variable, raising=False)
+    with patch_module_args(given):
+        module = MaskingModule(argument_spec=connection_argument_spec())
+        with pytest.raises(SystemExit):
+            client_from_params(module)
+    result = json.loads(capsys.readouterr().out)
+    assert result['failed'] and result['msg'].startswith('missing required arguments: ')
+    assert all(word in result['msg'] for word in named) and 'module_defaults' in result['msg']
+    assert TOKEN not in result['msg']
+
+
+def test_url_and_token_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv('MOODLE_URL', 'https://moodle.example.org')
+    monkeypatch.setenv('MOODLE_TOKEN', TOKEN)
+    with patch_module_args({}):
+        module = MaskingModule(argument_spec=connection_argument_spec())
+    assert client_from_params(module).base_url == 'https://moodle.example.org'

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
-    STANDARD_ROLES, RoleCatalogue, is_deleted_user, resolve_categories, resolve_courses, resolve_users)
+    STANDARD_ROLES, Missing, RoleCatalogue, is_deleted_user, resolve_categories, resolve_courses, resolve_users)
 
 PLUGIN_ROLES = [
     {'id': 1, 'shortname': 'manager', 'contextlevels': ['system', 'coursecat', 'course']},
@@ -45,6 +45,11 @@ class FakeAPI:
         self.calls.append(('courses', field, list(values)))
         wanted = set(str(v) for v in values)
         return [c for c in self.courses if str(c.get(field)) in wanted]
+
+    def get_courses_by_field(self, field, value):
+        self.calls.append(('courses_by_field', field, value))
+        assert (field, value) == ('', ''), 'only the read of every course is faked'
+        return list(self.courses)
 
     def get_categories(self, key, value):
         self.calls.append(('categories', key, value))
@@ -198,3 +203,30 @@ def test_resolve_courses_and_categories():
     assert 'moodle/category:manage' in problems['ART']
     found, problems = resolve_categories(api, 'id', ['1'])
     assert found['1']['id'] == 1
+
+
+def test_a_missing_object_is_told_apart_from_other_problems():
+    api = FakeAPI(users=[{'id': 5, 'username': 'carol', 'email': 'same@example.com'},
+                         {'id': 6, 'username': 'dan', 'email': 'Same@example.com'}],
+                  categories=[{'id': 7, 'name': 'Science', 'idnumber': 'SCI'}])
+    dummy, problems = resolve_users(api, 'email', ['nobody@example.com', 'same@example.com'])
+    missing = problems['nobody@example.com']
+    assert isinstance(missing, Missing) and (missing.what, missing.value) == ('user with email', 'nobody@example.com')
+    assert missing == "no user with email 'nobody@example.com'"
+    assert not isinstance(problems['same@example.com'], Missing)       # ambiguous: exists twice
+    dummy, problems = resolve_categories(api, 'idnumber', ['ART'])
+    assert isinstance(problems['ART'], Missing) and problems['ART'].what == 'course category with idnumber'
+
+
+def test_a_missing_shortname_suggests_the_one_that_differs_only_in_case_or_punctuation():
+    api = FakeAPI(courses=[{'id': 2, 'shortname': 'PHYS-101'}, {'id': 3, 'shortname': 'CHEM201'}])
+    found, problems = resolve_courses(api, 'shortname', ['phys101', 'CHEM201', 'BIO1'])
+    assert list(found) == ['CHEM201']
+    assert problems['phys101'] == "no course with shortname 'phys101' (did you mean 'PHYS-101'?)"
+    assert isinstance(problems['phys101'], Missing)
+    assert problems['BIO1'] == "no course with shortname 'BIO1'"
+    # One read of every course, only because some were missing.
+    assert api.calls.count(('courses_by_field', '', '')) == 1
+    api.calls = []
+    resolve_courses(api, 'shortname', ['CHEM201'])
+    assert ('courses_by_field', '', '') not in api.calls

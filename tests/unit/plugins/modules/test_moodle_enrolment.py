@@ -42,6 +42,7 @@ class FakeSite:
         self.others = {}       # other methods: (courseid, userid) -> dict(methods, roles), always active
         self.calls = []
         self.reject_users = set()
+        self.error_after_write = None     # a MoodleError raised once the enrolments are in place
 
     # site
     def site_info(self):
@@ -70,6 +71,11 @@ class FakeSite:
         values = [str(v) for v in values]
         self.calls.append(('core_course_get_courses_by_field', False))
         return [dict(c) for c in self.courses.values() if str(c[field]) in values]
+
+    def get_courses_by_field(self, field, value):
+        assert (field, value) == ('', ''), 'only the read of every course is faked'
+        self.calls.append(('core_course_get_courses_by_field', False))
+        return [dict(c) for c in self.courses.values()]
 
     def active(self, enrolment):
         if 'methods' in enrolment:
@@ -125,6 +131,8 @@ class FakeSite:
             current.update(status=1 if e.get('suspend') else 0, timestart=e.get('timestart') or 0,
                            timeend=e.get('timeend') or 0)
             current['roles'].add(e['roleid'])
+        if self.error_after_write:
+            raise self.error_after_write
 
     def _roles(self, courseid, userid):
         roles = set()
@@ -569,3 +577,79 @@ def test_with_the_plugin_no_call_is_sent_for_another_method_s_enrolment():
     assert site.writes() == ['enrol_manual_unenrol_users'] and (2, 4) in site.others
     again = ok(site, course='PHYS101', enrolments=[dict(user='alice', state='absent'), dict(user='robert', state='absent')])
     assert not again['changed'] and site.writes() == [] and any('cohort' in w for w in again['warnings'])
+
+
+# -- check mode across tasks: users and courses an earlier task of the run may create -------------
+
+def test_check_mode_plans_items_whose_user_or_course_does_not_exist_yet_and_warns_once():
+    site = FakeSite()
+    enrolments = [dict(course='PHYS101', user='s1001'), dict(course='PHYS101', user='s1002', role='editingteacher'),
+                  dict(course='BIO100', user='alice'), dict(course='PHYS101', user='alice'),
+                  dict(course='PHYS101', user='s1003', state='absent')]
+    outcome = run(site, enrolments=enrolments, check_mode=True, diff=True)
+    assert not outcome.failed, outcome.result['msg']
+    result = outcome.result
+    assert [e['action'] for e in result['enrolments']] == ['enrolled', 'enrolled', 'enrolled', 'enrolled', 'unchanged']
+    assert result['changed'] and site.writes() == []
+    assert result['enrolments'][1]['role'] == 'editingteacher' and result['enrolments'][0]['userid'] is None
+    assert result['enrolments'][0]['warnings'] == ["check mode: no user with username 's1001' yet"]
+    assert 'warnings' not in result['enrolments'][3]
+    # One grouped warning names every missing object, however many items refer to it.
+    [warning] = [w for w in result['warnings'] if w.startswith('Check mode')]
+    assert "user with username 's1001', 's1002', 's1003'" in warning and "course with shortname 'BIO100'" in warning
+    assert 'a real run fails before any write' in warning
+    assert len(result['diff']) == 4
+
+
+def test_a_real_run_still_fails_on_a_missing_user_before_any_write():
+    site = FakeSite()
+    outcome = run(site, enrolments=[dict(course='PHYS101', user='alice'), dict(course='PHYS101', user='s1001')])
+    assert outcome.failed and site.writes() == []
+    assert "no user with username 's1001'" in outcome.result['msg']
+
+
+def test_check_mode_still_fails_on_what_an_earlier_task_cannot_fix():
+    site = FakeSite()
+    site.users[6] = dict(id=6, username='dup1', email='same@example.com')
+    site.users[7] = dict(id=7, username='dup2', email='same@example.com')
+    outcome = run(site, check_mode=True, enrolments=[dict(course='PHYS101', user='s1001', role='wizard'),
+                                                     dict(course='PHYS101', user='same@example.com', user_field='email')])
+    assert outcome.failed
+    assert "enrolments[0] (s1001 in PHYS101): no role with shortname 'wizard'" in outcome.result['msg']
+    assert '2 users have email' in outcome.result['msg']
+
+
+def test_many_items_with_one_cause_are_one_line_of_the_message_and_each_stays_in_errors():
+    site = FakeSite()
+    enrolments = [dict(course='PHYS101', user='b%d' % n) for n in range(3001, 3051)]
+    enrolments.append(dict(course='PHYS101', user='alice', role='wizard'))
+    enrolments.append(dict(course='PHYS101', user='robert', role='wizard'))
+    outcome = run(site, enrolments=enrolments)
+    assert outcome.failed and site.writes() == []
+    msg = outcome.result['msg']
+    assert msg.startswith('52 problem(s) in the input; nothing was changed: ')
+    assert "no user with username: 'b3001', 'b3002'" in msg and 'and 40 more (50 items)' in msg
+    assert msg.count('b30') == 10
+    assert ("no role with shortname 'wizard'" in msg and 'enrolments[50] (alice in PHYS101), enrolments[51] '
+            '(robert in PHYS101))' in msg)
+    assert len(outcome.result['errors']) == 52
+    assert outcome.result['errors'][0] == "enrolments[0] (b3001 in PHYS101): no user with username 'b3001'"
+
+
+def test_a_course_that_differs_only_in_case_is_suggested():
+    site = FakeSite()
+    outcome = run(site, enrolments=[dict(course='phys-101', user='alice')])
+    assert "no course with shortname 'phys-101' (did you mean 'PHYS101'?)" in outcome.result['msg']
+
+
+def test_a_message_moodle_fails_to_send_after_enrolling_is_explained():
+    # Moodle commits the enrolment, then its messaging fails (lib/classes/message/manager.php throws
+    # moodle_exception("Message was not sent.") when a processor such as e-mail fails).
+    site = FakeSite()
+    site.error_after_write = MoodleError('error/Message was not sent.', kind='moodle', errorcode='Message was not sent.')
+    result = ok(site, enrolments=[dict(course='PHYS101', user='carol'), dict(course='CHEM201', user='carol')])
+    assert [e['action'] for e in result['enrolments']] == ['enrolled', 'enrolled']
+    [warning] = result['warnings']
+    assert 'Moodle made the change (the module re-read the site and verified it)' in warning
+    assert 'messaging or outgoing mail set-up' in warning and 'Outgoing mail configuration' in warning
+    assert site.writes() == ['enrol_manual_enrol_users']

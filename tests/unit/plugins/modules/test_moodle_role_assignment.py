@@ -74,6 +74,11 @@ class FakeSite:
         wanted = set(str(v) for v in values)
         return [c for c in self.courses if str(c.get(field)) in wanted]
 
+    def get_courses_by_field(self, field, value):
+        assert (field, value) == ('', ''), 'only the read of every course is faked'
+        self.reads.append(('courses', 'all'))
+        return list(self.courses)
+
     def get_categories(self, key, value):
         self.reads.append(('categories', key))
         return [c for c in self.categories if str(c.get(key)) == str(value)]
@@ -530,3 +535,30 @@ def test_without_the_plugin_a_role_shortname_outside_courses_is_refused_unless_a
 def test_with_the_plugin_role_shortnames_are_read_everywhere(capsys):
     result = run(capsys, FakeSite(plugin=True), check_mode=True, user='bob', role='coursecreator', context='system')
     assert result['assignment']['action'] == 'assigned' and result['assignment']['roleid'] == 2
+
+
+# -- check mode across tasks ----------------------------------------------------------------------
+
+def test_check_mode_plans_assignments_of_users_and_instances_that_do_not_exist_yet(capsys):
+    site = FakeSite(plugin=True)
+    result = run(capsys, site, check_mode=True, diff=True, assignments=[
+        {'user': 't2001', 'role': 'manager', 'context': 'category', 'instance': 'SCIENCE', 'instance_field': 'idnumber'},
+        {'user': 'alice', 'role': 'manager', 'context': 'category', 'instance': 'SCIENCE', 'instance_field': 'idnumber'},
+        {'user': 't2001', 'role': 'editingteacher', 'instance': 'PHYS101'},
+        {'user': 't2002', 'role': 'student', 'instance': 'PHYS101', 'state': 'absent'}])
+    assert not result.get('failed'), result['msg']
+    assert [a['action'] for a in result['assignments']] == ['assigned', 'assigned', 'assigned', 'unchanged']
+    assert result['changed'] and site.writes == []
+    assert "check mode: no user with username 't2001' yet" in result['assignments'][0]['warnings']
+    [warning] = [w for w in result['warnings'] if w.startswith('Check mode')]
+    assert "user with username 't2001', 't2002'" in warning
+    assert "course category with idnumber 'SCIENCE'" in warning
+    assert len(result['diff']) == 3
+
+
+def test_a_real_run_fails_on_a_category_that_does_not_exist(capsys):
+    site = FakeSite(plugin=True)
+    result = run(capsys, site, user='alice', role='manager', context='category', instance='SCIENCE',
+                 instance_field='idnumber')
+    assert result['failed'] and site.writes == []
+    assert "no course category with idnumber 'SCIENCE'" in result['msg']
