@@ -20,6 +20,13 @@ description:
   - In the bulk form, an option of the list given at the top level (O(state), O(auth), O(city)...) is the default of
     every user; a user's own value wins.
   - Every item is checked before anything is written; a bad item fails the run, naming it, and nothing is written.
+  - The checks include Moodle's own rules for each field, read from Moodle's source (4.5 and 5.1) - its parameter type
+    (HTML tags in a plain-text field such as O(firstname) or O(city), which Moodle's web service refuses without
+    saying which value while debugging is off), its maximum length (the database column), and its allowed values
+    (country codes, time zones, the authentication plugins of the site's Moodle version, language codes). The
+    failure names the field, the value (never a password), the rule and what is accepted.
+  - Surrounding spaces are trimmed before a value is checked, compared and sent, so a name given with spaces stays
+    V(unchanged) on the next run; O(email) and O(country) are compared without case, as Moodle does.
   - An e-mail address that another account already has (Moodle compares them without case) fails the run before
     any write, naming both users, unless O(allow_duplicate_emails=true).
   - Moodle creates users all-or-nothing per request. When it still rejects a batch (a weak password, an address
@@ -45,20 +52,23 @@ options:
     type: str
     choices: [present, absent]
   firstname:
-    description: First name. Required to create a user.
+    description: First name. Required to create a user. Plain text without HTML tags, at most 100 characters.
     type: str
   lastname:
-    description: Last name. Required to create a user.
+    description: Last name. Required to create a user. Plain text without HTML tags, at most 100 characters.
     type: str
   email:
     description:
-      - E-mail address. Required to create a user. Compared case-insensitively, as Moodle does.
+      - E-mail address. Required to create a user. Compared case-insensitively, as Moodle does. At most 100 characters.
     type: str
   auth:
-    description: Authentication plugin, for example V(manual), V(ldap), V(oauth2), V(nologin). Moodle's default is V(manual).
+    description:
+      - Authentication plugin, for example V(manual), V(ldap), V(oauth2), V(nologin). Moodle's default is V(manual).
+      - Checked against the standard plugins of the site's Moodle version (Moodle 5.1 has no V(cas) and no V(mnet));
+        core_user_create_users creates no V(mnet) or V(webservice) users. An add-on plugin needs O(extra_auth_plugins).
     type: str
   idnumber:
-    description: The user's ID number (an external identifier).
+    description: The user's ID number (an external identifier), at most 255 characters.
     type: str
   password:
     description:
@@ -90,22 +100,31 @@ options:
         saying it is NOT suspended.
     type: bool
   city:
-    description: City.
+    description: City. Plain text without HTML tags (multilang C(<span lang>) tags aside), at most 120 characters.
     type: str
   country:
-    description: Two-letter ISO 3166 country code, for example V(GB). Compared case-insensitively.
+    description:
+      - Two-letter ISO 3166 country code Moodle lists, for example V(GB). Compared case-insensitively. (Moodle would
+        silently store the site's default country instead of a code it does not know.)
     type: str
   lang:
-    description: Preferred language code, for example V(en).
+    description:
+      - Preferred language code, for example V(en). Moodle accepts only a language pack the site has installed.
+      - Before writing, the module accepts V(en), the languages the site shows (the token user's, the users read),
+        O(extra_languages), and a code that starts with an ISO 639 code Moodle knows (V(fr), V(pt_br)); the site may
+        still lack that pack, and Moodle then refuses the user while writing (the failure names O(lang) as the likely
+        cause).
     type: str
   timezone:
-    description: Timezone, for example V(Europe/London), or V(99) for the site's default.
+    description:
+      - Timezone, for example V(Europe/London), or V(99) for the site's default. One of the names Moodle lists (the
+        time zones PHP knows), spelt with their capitals.
     type: str
   institution:
-    description: Institution.
+    description: Institution. Plain text without HTML tags (multilang tags aside), at most 255 characters.
     type: str
   department:
-    description: Department.
+    description: Department. Plain text without HTML tags (multilang tags aside), at most 255 characters.
     type: str
   description:
     description: Profile description.
@@ -136,6 +155,21 @@ options:
         while writing; the module then names it (see the description)."
     type: bool
     default: false
+  extra_auth_plugins:
+    description:
+      - Authentication plugins the site has beyond Moodle's standard ones (add-ons installed under C(auth/), for
+        example V(saml2) or V(oidc)). O(auth) accepts them; without this the module refuses an O(auth) it does not
+        know before any write.
+    type: list
+    elements: str
+    default: []
+  extra_languages:
+    description:
+      - Language packs the site has whose code the module does not recognise (one that does not start with an ISO 639
+        code Moodle knows). O(lang) accepts them.
+    type: list
+    elements: str
+    default: []
   users:
     description:
       - Bulk form, a list of users with the options above (O(username) required in each).
@@ -317,15 +351,16 @@ summary:
 import re
 
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MASK, MoodleError
+from ansible_collections.lmsops.moodle.plugins.module_utils import field_rules
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
 
 # The text fields compared as they are (after trimming) and sent under the same name.
 TEXT_FIELDS = ('firstname', 'lastname', 'auth', 'idnumber', 'city', 'lang', 'timezone', 'institution', 'department',
                'description')
 USERNAME = re.compile(r'^[a-z0-9_.@-]+$')
-# The shape Moodle's validate_email() accepts.
-_ATOM = r"[-!#$%&'*+/0-9=?A-Z^_`a-z{|}~]+"
-EMAIL = re.compile(r'^%s(\.%s)*@%s(\.%s)*$' % (_ATOM, _ATOM, _ATOM, _ATOM))
+# The fields checked against Moodle's rules (plugins/module_utils/field_rules.py), as they are sent.
+CHECKED_FIELDS = ('username', 'firstname', 'lastname', 'email', 'auth', 'idnumber', 'city', 'country', 'lang',
+                  'timezone', 'institution', 'department', 'description')
 # What the token's own user keeps unless allow_admin_changes: changing them can end the token's use.
 OWN_USER_LOCKED = ('suspended', 'auth', 'password')
 # The administrator Moodle's installer creates (the first of $CFG->siteadmins on a standard install).
@@ -454,7 +489,9 @@ class MoodleUserModule(MoodleModule):
     )
     item_mutually_exclusive = [('password', 'create_password')]
     module_options = dict(allow_duplicate_emails=dict(type='bool', default=False),
-                          allow_admin_changes=dict(type='bool', default=False))
+                          allow_admin_changes=dict(type='bool', default=False),
+                          extra_auth_plugins=dict(type='list', elements='str', default=[]),
+                          extra_languages=dict(type='list', elements='str', default=[]))
 
     def validate_item(self, item):
         problems = []
@@ -464,10 +501,7 @@ class MoodleUserModule(MoodleModule):
                             % (username, username.lower()))
         elif not USERNAME.match(username):
             problems.append('username %r may only contain lowercase letters, digits and _ - @ .' % username)
-        if item.get('email') is not None and not EMAIL.match(item['email'].strip()):
-            problems.append('email %r is not an e-mail address Moodle accepts' % item['email'])
-        if item.get('country') is not None and not re.match(r'^[A-Za-z]{2}$', item['country'].strip()):
-            problems.append('country %r must be a two-letter ISO 3166 code such as GB' % item['country'])
+        problems.extend(self._rule_problems(item))
         if item['state'] == 'absent':
             set_fields = [k for k, v in item.items() if k not in ('username', 'state') and v not in (None, False)
                           and v != self.item_options[k].get('default')]
@@ -477,14 +511,68 @@ class MoodleUserModule(MoodleModule):
             self.client.add_secret(item['password'])
         return problems
 
+    def _rule_problems(self, item):
+        """Moodle's rules for each field (field_rules): a value its parameter type would change, one longer than its
+        column, one outside its list (country, timezone; auth of any known version; lang by its shape), each
+        checked as it would be sent (trimmed)."""
+        problems = []
+        extra_auth = (getattr(self, 'params', None) or {}).get('extra_auth_plugins') or ()
+        for name in CHECKED_FIELDS:
+            if item.get(name) is None:
+                continue
+            value = _text(item[name])
+            if name in ('country', 'timezone'):     # a list of Moodle's: it says more than the type and length
+                problem = field_rules.check_choice(name, value)
+            else:
+                problem = field_rules.check(name, value)
+            if problem is None and name == 'email':
+                problem = field_rules.check_email(value)
+            elif problem is None and name == 'auth':
+                problem = field_rules.check_auth(value, extra=extra_auth)
+            if problem:
+                problems.append(problem)
+        if item.get('password'):
+            problem = field_rules.check('password', item['password'], secret=True)
+            if problem:
+                problems.append(problem)
+        for shortname, value in sorted((item.get('customfields') or {}).items()):
+            problems.extend(p for p in (
+                field_rules.check('customfields.type', shortname, what_field='customfields key'),
+                field_rules.check('customfields.value', _text(value), what_field='customfields[%s]' % shortname))
+                if p)
+        return problems
+
+    def _site_problems(self, item, creating):
+        """The rules that depend on the site: the auth plugins of its Moodle version (and those
+        core_user_create_users refuses), the languages it is known to have."""
+        problems = []
+        if item.get('auth') is not None and _text(item['auth']):
+            problem = field_rules.check_auth(_text(item['auth']), version=self._version, create=creating,
+                                             extra=self.params.get('extra_auth_plugins') or ())
+            if problem:
+                problems.append(problem)
+        if item.get('lang') is not None:
+            problem = field_rules.check_lang(_text(item['lang']), installed=self._languages,
+                                             extra=self.params.get('extra_languages') or ())
+            if problem:
+                problems.append(problem)
+        return problems
+
     def plan(self, items):
         current = dict((u['username'], u) for u in
                        self.api.get_users_by_field('username', [item['username'] for dummy, item in items]))
         info = self.api.site_info()
         own_id = info.get('userid')
+        self._version = field_rules.version_of(info)
+        # Languages the site shows it has: the token user's, and every language a user read has (Moodle answers
+        # a user's lang only when PARAM_LANG accepts it, that is when its pack is installed).
+        self._languages = set(lang for lang in [info.get('lang')] + [u.get('lang') for u in current.values()] if lang)
         changes = []
         for label, item in items:
             user = current.get(item['username'])
+            if item['state'] == 'present':
+                for problem in self._site_problems(item, creating=user is None):
+                    self.input_error(label, problem)
             change = Change(item, label, item['username'], obj_id=user['id'] if user else None)
             if item['state'] == 'absent':
                 if user:
@@ -599,6 +687,7 @@ class MoodleUserModule(MoodleModule):
             for change in creates:
                 change.id = change.id or self._created_ids.get(change.key)
             self._explain_rejected_emails([c for c in creates if c.action == 'failed'])
+            self._explain_hidden_rejections([c for c in creates if c.action == 'failed'])
             self._suspend_created([c for c in creates if c.action == 'created' and c.item.get('suspended')])
 
     def _suspend_created(self, changes):
@@ -618,6 +707,28 @@ class MoodleUserModule(MoodleModule):
                 answer = change.error.message if change.error is not None else change.failed
                 reason = duplicate_email(change.item['email'], found[0]['username'])
                 change.failed = '%s (Moodle answered: %s)' % (reason, answer.rstrip('.'))
+
+    def _explain_hidden_rejections(self, rejected):
+        """A user Moodle rejected alone without saying why (debugging off), though every field passed the rules
+        known before the write: say what was sent and which rules it passed, and name a language the site is not
+        known to have, the one check that cannot be made before writing."""
+        for change in rejected:
+            error = change.error
+            if error is None or error.kind != 'invalid_parameter' or error.debuginfo or \
+                    not (change.failed or '').startswith(str(error)):
+                continue
+            sent = sorted(name for name in self._create_payload(change.item) if name not in ('username',))
+            lang = _text(change.item.get('lang'))
+            suspect = ''
+            if lang and lang not in set(field_rules.LANGUAGES_INSTALLED) | self._languages | set(
+                    self.params.get('extra_languages') or ()):
+                suspect = (' The likely cause: lang %r, a language the site is not known to have (known: %s); Moodle '
+                           'refuses a language whose pack is not installed (Site administration > Language > Language '
+                           'packs)' % (lang, ', '.join(sorted(set(field_rules.LANGUAGES_INSTALLED) | self._languages))))
+            change.failed = ('%s. Moodle did not say which value it refused (debugging is off); this user was sent '
+                             'alone with username, %s, and each value passed the module\'s checks of Moodle\'s rules '
+                             '(parameter type, length, allowed values: plugins/module_utils/field_rules.py).%s'
+                             % (str(error).rstrip('.'), ', '.join(sent), suspect))
 
     def _create(self, payloads):
         """Create these users; the ids of every user this run created are kept, also when a later chunk fails."""
@@ -741,6 +852,8 @@ class MoodleUserModule(MoodleModule):
     def __init__(self):
         super(MoodleUserModule, self).__init__()
         self._created_ids = {}
+        self._version = None
+        self._languages = set()
 
 
 def main():

@@ -5,6 +5,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+import unicodedata
+
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleClient, MoodleError
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_user import (
     MoodleUserModule, compare, moodle_payload, user_fields, wanted_fields)
@@ -338,3 +341,126 @@ def test_a_refused_update_after_a_race_fails_naming_the_fields(capsys):
     result = run(capsys, site, users=[dict(NEW, username='racer', firstname='Beta', email='racer@x.org')])
     assert result['failed'] and result['users'][0]['action'] == 'failed'
     assert 'another writer created this user first, with firstname differing' in result['users'][0]['failed']
+
+
+# -- Moodle's field rules (plugins/module_utils/field_rules.py) -----------------------------------------------
+class RulesSite(FakeSite):
+    """A site of a given release that, like Moodle, refuses a language pack it does not have (PARAM_LANG) with the
+    generic answer of debugging off, and keeps the text fields it is sent."""
+
+    def __init__(self, release='5.1+ (Build: 20251017)', langs=('en',)):
+        super(RulesSite, self).__init__()
+        self.release = release
+        self.langs = langs
+
+    def site_info(self):
+        return dict(super(RulesSite, self).site_info(), release=self.release, lang='en')
+
+    def create_users(self, users):
+        for user in users:
+            if user.get('lang') and user['lang'] not in self.langs:
+                self.writes.append(('core_user_create_users', [u['username'] for u in users]))
+                raise MoodleError('Invalid parameter value detected', kind='invalid_parameter',
+                                  function='core_user_create_users', errorcode='invalidparameter',
+                                  hint='Moodle hides which value it rejected while debugging is off; set debugging')
+        created = super(RulesSite, self).create_users(users)
+        for user in users:
+            record = [u for u in self.users.values() if u['username'] == user['username']][0]
+            record.update((k, v) for k, v in user.items() if k not in ('password', 'createpassword'))
+        return created
+
+
+def test_each_value_moodle_would_refuse_fails_the_run_before_any_write_naming_field_and_rule(capsys):
+    site = RulesSite()
+    bad = [dict(NEW, username='h1', email='h1@x.org', city='<b>Paris</b>'),
+           dict(NEW, username='h2', email='h2@x.org', institution='<i>Uni</i>'),
+           dict(NEW, username='h3', email='h3@x.org', department='<script>x</script>Dept'),
+           dict(NEW, username='h4', email='h4@x.org', firstname='<b>Al</b>'),
+           dict(NEW, username='h5', email='h5@x.org', firstname='F' * 120),
+           dict(NEW, username='h6', email='h6@x.org', idnumber='9' * 256),
+           dict(NEW, username='h7', email='h7@x.org', country='XX'),
+           dict(NEW, username='h8', email='h8@x.org', lang='xx'),
+           dict(NEW, username='h9', email='h9@x.org', timezone='Mars/Olympus'),
+           dict(NEW, username='h10', email='h10@x.org', auth='nosuchplugin'),
+           dict(NEW, username='h11', email='not an address'),
+           dict(NEW, username='ok', email='ok@x.org')]
+    result = run(capsys, site, users=bad)
+    assert result['failed'] and site.writes == []
+    assert result['msg'].startswith('11 problem(s) in the input; nothing was changed')
+    expected = ["users[0] (h1): city '<b>Paris</b>': Moodle removes HTML tags", 'PARAM_TEXT',
+                "users[1] (h2): institution '<i>Uni</i>'", "users[2] (h3): department",
+                "users[3] (h4): firstname '<b>Al</b>'", 'PARAM_NOTAGS',
+                'users[4] (h5): firstname', 'is 120 characters long; Moodle stores at most 100',
+                'users[5] (h6): idnumber', 'is 256 characters long; Moodle stores at most 255',
+                "users[6] (h7): country 'XX' is not a country code Moodle knows",
+                "users[7] (h8): lang 'xx' is not a language code Moodle knows",
+                "users[8] (h9): timezone 'Mars/Olympus' is not a time zone Moodle lists",
+                "users[9] (h10): auth 'nosuchplugin' is not an authentication plugin of Moodle",
+                "users[10] (h11): email 'not an address' is not an e-mail address Moodle accepts"]
+    for text in expected:
+        assert text in result['msg'], text
+    assert 'users[11]' not in result['msg']
+
+
+def test_auth_plugins_follow_the_site_s_version_and_extra_auth_plugins(capsys):
+    result = run(capsys, RulesSite(), users=[dict(NEW, username='c1', email='c1@x.org', auth='cas')])
+    assert result['failed'] and "auth 'cas' is not an authentication plugin of Moodle 5.1" in result['msg']
+    site = RulesSite(release='4.5.5+ (Build: 20250613)')
+    result = run(capsys, site, users=[dict(NEW, username='c1', email='c1@x.org', auth='cas')])
+    assert not result.get('failed'), result['msg']
+    result = run(capsys, RulesSite(), users=[dict(NEW, username='w1', email='w1@x.org', auth='webservice')])
+    assert result['failed'] and 'does not create users of the webservice plugin' in result['msg']
+    site = RulesSite()
+    result = run(capsys, site, extra_auth_plugins=['saml2'], users=[dict(NEW, username='s1', email='s1@x.org',
+                                                                         auth='saml2')])
+    assert not result.get('failed'), result['msg']
+
+
+def test_a_password_moodle_would_change_is_refused_without_showing_it(capsys):
+    site = RulesSite()
+    result = run(capsys, site, username='p1', firstname='P', lastname='One', email='p1@x.org', password='Se\x00cret#1')
+    assert result['failed'] and site.writes == []
+    assert 'password (the value is hidden)' in result['msg'] and 'cret#1' not in json.dumps(result)
+
+
+def test_unicode_and_spaced_names_are_idempotent(capsys):
+    site = RulesSite()
+    users = [dict(NEW, username='nfc', email='nfc@x.org', firstname=unicodedata.normalize('NFC', u'Zoë'),
+                  lastname=u'Ångström', city=u'Zürich'),
+             dict(NEW, username='nfd', email='nfd@x.org', firstname=unicodedata.normalize('NFD', u'Zoë'),
+                  lastname=unicodedata.normalize('NFD', u'Ångström')),
+             dict(NEW, username='cjk', email='cjk@x.org', firstname=u'小明', lastname=u'王', city=u'東京'),
+             dict(NEW, username='spaced', email=' Spaced@X.org ', firstname='  Ann ', lastname=' Lee  ',
+                  city=' Paris ', country=' gb ')]
+    first = run(capsys, site, users=users)
+    assert not first.get('failed'), first['msg']
+    assert [u['action'] for u in first['users']] == ['created'] * 4
+    spaced = [u for u in site.users.values() if u['username'] == 'spaced'][0]
+    assert spaced['firstname'] == 'Ann' and spaced['city'] == 'Paris' and spaced['country'] == 'GB'
+    second = run(capsys, site, users=users)
+    assert [u['action'] for u in second['users']] == ['unchanged'] * 4, second['users']
+
+
+def test_a_refusal_the_rules_did_not_foresee_names_what_was_sent_and_the_likely_cause(capsys):
+    site = RulesSite()
+    result = run(capsys, site, users=[dict(NEW, username='ok1', email='ok1@x.org'),
+                                      dict(NEW, username='fr1', email='fr1@x.org', lang='fr', city='Lyon')])
+    assert result['failed']
+    assert [u['action'] for u in result['users']] == ['created', 'failed']
+    failed = result['users'][1]['failed']
+    assert failed.startswith('core_user_create_users: Invalid parameter value detected')
+    assert 'this user was sent alone with username, city, email, firstname, lang, lastname, password' in failed
+    assert "each value passed the module's checks of Moodle's rules" in failed
+    assert "The likely cause: lang 'fr', a language the site is not known to have (known: en)" in failed
+    assert 'Secret#2026' not in json.dumps(result)
+
+
+def test_languages_the_site_shows_are_accepted(capsys):
+    site = RulesSite(langs=('en', 'kmr'))
+    site.users[5] = dict(id=5, username='kurd', email='kurd@x.org', suspended=False, lang='kmr')
+    result = run(capsys, site, users=[dict(NEW, username='k2', email='k2@x.org', lang='kmr')])
+    assert result['failed'] and "lang 'kmr' is not a language code Moodle knows" in result['msg']
+    result = run(capsys, site, users=[{'username': 'kurd'}, dict(NEW, username='k2', email='k2@x.org', lang='kmr')])
+    assert not result.get('failed'), result['msg']
+    result = run(capsys, site, extra_languages=['kmr'], users=[dict(NEW, username='k3', email='k3@x.org', lang='kmr')])
+    assert not result.get('failed'), result['msg']
