@@ -31,9 +31,15 @@ class CallbackModule(CallbackBase):
     def _line(self, data):
         self._display.display(json.dumps(data, default=str, sort_keys=True))
 
+    @staticmethod
+    def _part(result, name):
+        """A result's task, host or result: public on ansible-core 2.19+, private before."""
+        value = getattr(result, name, None)
+        return value if value is not None else getattr(result, '_' + name)
+
     def _result(self, status, result):
-        data = result._result  # pylint: disable=protected-access
-        self._line({'task': result._task.get_name(), 'host': result._host.get_name(),  # pylint: disable=protected-access
+        data = self._part(result, 'result')
+        self._line({'task': self._part(result, 'task').get_name(), 'host': self._part(result, 'host').get_name(),
                     'status': status, 'changed': bool(data.get('changed')), 'warnings': data.get('warnings') or [],
                     'summary': data.get('summary'), 'msg': data.get('msg')})
 
