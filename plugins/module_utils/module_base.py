@@ -116,9 +116,16 @@ def group_problems(problems):
     return lines
 
 
+def committed_before(error):
+    """Does Moodle raise this error after committing the write? Its messages (a welcome or notification e-mail) are
+    sent after the commit, and a processor that fails raises "Message was not sent." (lib/classes/message/manager.php).
+    """
+    return 'Message was not sent' in '%s %s' % (error.errorcode or '', error)
+
+
 def applied_with_error(error):
     """The warning for a write Moodle applied (the re-read shows it) and still answered with an error."""
-    if 'Message was not sent' in '%s %s' % (error.errorcode or '', error):
+    if committed_before(error):
         return ('Moodle made the change (the module re-read the site and verified it), then failed to send the '
                 'message it sends about it, a welcome or notification e-mail (%s): the error comes from the site\'s '
                 'messaging or outgoing mail set-up, not from the write. Fix mail at Site administration > Server > '

@@ -346,8 +346,10 @@ diff:
 import time
 
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import REQUIRED_FUNCTIONS
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.dates import DateError, format_date, parse_date
-from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, ItemProblem, MoodleModule
+from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
+    ITEM_ERROR_KINDS, Change, ItemProblem, MoodleModule, committed_before)
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
     RoleCatalogue, resolve_courses, resolve_users)
 
@@ -368,6 +370,12 @@ STILL_ENROLLED = (
     'enrolment the user also had is gone now); the companion plugin local_lmsops lets the module read it before '
     'writing')
 OTHER_METHODS = 'the user is still enrolled through enrolment methods this module does not manage (%s)'
+RACED_SAME = ('another writer enrolled these users between this run\'s read and its write, as asked: reported '
+              'unchanged')
+RACED_UPDATED = ('another writer enrolled these users between this run\'s read and its write, differently: the '
+                 'enrolment was planned again from a new read and sent once (a re-enrolment: Moodle adds the role '
+                 'and overwrites the status and dates with the ones sent)')
+RACED_FAILED = 'another writer enrolled this user between this run\'s read and its write (%s); planned again: %s'
 
 
 def text_value(value):
@@ -515,6 +523,17 @@ def _role_change(result, wanted, roles, before, after):
 def known_after(send):
     return dict(suspended=bool(send['suspend']), timestart=format_date(send['timestart']),
                 timeend=format_date(send['timeend']))
+
+
+def describe_current(current):
+    """How an enrolment read from the site looks, for messages."""
+    parts = ['roles %s' % ', '.join(role_names(current['roles'])) if current.get('roles') else 'no role']
+    if current.get('exact'):
+        parts.append('suspended' if current['status'] == 1 else 'active')
+        parts.extend('%s %s' % (name, format_date(current[name])) for name in ('timestart', 'timeend') if current[name])
+    elif current.get('active') is not None:
+        parts.append('active' if current['active'] else 'not active')
+    return ', '.join(parts)
 
 
 def in_place(change, current, now):
@@ -730,7 +749,8 @@ class MoodleEnrolmentModule(MoodleModule):
         outcome = plan_enrolment(want, found.get((courseid, userid)), now)
         change = Change(item, label, describe(item), action=outcome['action'], before=outcome['before'],
                         after=outcome['after'])
-        change.data = dict(courseid=courseid, userid=userid, send=outcome['send'], known=outcome['known'], role=None)
+        change.data = dict(courseid=courseid, userid=userid, send=outcome['send'], known=outcome['known'], role=None,
+                           want=want)
         if outcome['send'] is not None:
             change.data['send'] = dict(outcome['send'], userid=userid, courseid=courseid)
             change.data['role'] = self.catalogue.shortname(outcome['send']['roleid']) or want['role']
@@ -803,7 +823,17 @@ class MoodleEnrolmentModule(MoodleModule):
             self._check_unenrolled([c for c in unenrol if c.action == 'unenrolled'])
         enrol = [c for c in changes if c.action in ('enrolled', 'updated')]
         if enrol:
-            self.bisect_write([(c, c.data['send']) for c in enrol], self.api.enrol_users, self._applied)
+            self._write_error = None
+            self.bisect_write([(c, c.data['send']) for c in enrol], self._enrol, self._applied)
+            self._settle_raced([c for c in enrol if c.raced is not None])
+
+    def _enrol(self, payloads):
+        """enrol_manual_enrol_users, keeping the error it answers for :meth:`_applied`."""
+        try:
+            return self.api.enrol_users(payloads)
+        except MoodleError as error:
+            self._write_error = error
+            raise
 
     def _check_unenrolled(self, changes):
         """Core only: enrol_manual_unenrol_users removes manual enrolments and answers success for the others.
@@ -828,10 +858,53 @@ class MoodleEnrolmentModule(MoodleModule):
         return self.read_enrolments(course_users, status_courses)
 
     def _applied(self, changes):
-        """The changes that are in place now (after a write Moodle rejected or answered with an error)."""
+        """The changes settled now, after a write Moodle rejected or answered with an error: not to be sent again.
+
+        Settled is an enrolment in place as wanted, or a new one another writer made between our read and our
+        write: Moodle rolls enrol_manual_enrol_users back as a whole when it rejects an item, so an enrolment of the
+        rejected call that exists now is another writer's (its record is kept in ``change.raced`` for
+        :meth:`_settle_raced`). An error Moodle raises after its commit (its messages) leaves our own, and after a
+        lost answer the enrolment may be ours: then only "in place as wanted" counts.
+        """
         found = self._reread(changes)
         now = int(time.time())
-        return set(c for c in changes if in_place(c, found.get((c.data['courseid'], c.data['userid'])), now))
+        error = self._write_error
+        rolled_back = error is not None and error.kind in ITEM_ERROR_KINDS and not committed_before(error)
+        done = set()
+        for change in changes:
+            current = found.get((change.data['courseid'], change.data['userid']))
+            raced = change.action == 'enrolled' and rolled_back and bool(current and current.get('enrolled'))
+            if raced and change.raced is None and not change.data.get('settling'):
+                change.raced = current
+                done.add(change)
+            elif in_place(change, current, now):
+                done.add(change)
+        return done
+
+    def _settle_raced(self, changes):
+        """Enrolments another writer made meanwhile: plan each again from the new read, send what differs once, and
+        report what is true (never a second retry)."""
+        now = int(time.time())
+        resend = []
+        for change in changes:
+            outcome = plan_enrolment(change.data['want'], change.raced, now)
+            if outcome['problem']:
+                change.action, change.failed = 'failed', RACED_FAILED % (describe_current(change.raced), outcome['problem'])
+            elif outcome['action'] == 'unchanged':
+                self.report_unchanged(change, RACED_SAME)
+                change.data['known'] = outcome['known']
+            else:
+                change.action, change.before, change.after = outcome['action'], outcome['before'], outcome['after']
+                change.data.update(send=dict(outcome['send'], userid=change.data['userid'],
+                                             courseid=change.data['courseid']), known=outcome['known'], settling=True)
+                self.warn(RACED_UPDATED, change.label)
+                resend.append(change)
+        if resend:
+            self._write_error = None
+            self.bisect_write([(c, c.data['send']) for c in resend], self._enrol, self._applied)
+            for change in resend:
+                if change.failed:
+                    change.failed = RACED_FAILED % (describe_current(change.raced), 'sending it failed: %s' % change.failed)
 
     def reread(self, changes):
         pending = [c for c in changes if c.changed]

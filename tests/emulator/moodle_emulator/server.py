@@ -72,8 +72,10 @@ class Fault:
         self.answer = spec.get('answer')
         # Another writer's changes, made just before the function runs (between the caller's read and write).
         self.concurrent = spec.get('concurrent')
-        if self.concurrent is not None and not isinstance(self.concurrent.get('users', []), list):
-            raise ValueError('concurrent must be {"users": [user, ...]}')
+        if self.concurrent is not None and (
+                set(self.concurrent) - {'users', 'enrolments'}
+                or not all(isinstance(self.concurrent.get(key, []), list) for key in ('users', 'enrolments'))):
+            raise ValueError('concurrent must be {"users": [user, ...], "enrolments": [enrolment, ...]} (seed format)')
         self.count = int(spec.get('count', 1))
         functions = spec.get('functions')
         self.functions = set(functions) if functions else None
@@ -124,7 +126,9 @@ class EmulatorCore:
                 self.site.settings[key] = value
 
     def write_concurrently(self, changes):
-        """Another writer: create the users of ``changes`` that do not exist yet (seed fields, Moodle's defaults)."""
+        """Another writer: create the users of ``changes`` that do not exist yet (seed fields, Moodle's defaults), then
+        make its enrolments as the seed does (enrol_user() of the method: a new enrolment, or the existing one with
+        the new status and dates, and the roles added)."""
         with self.lock:
             site = self.site
             now = int(time.time())
@@ -134,6 +138,8 @@ class EmulatorCore:
                 record = site.new_user_record(user, now)
                 record['id'] = site.next_id('user')
                 site.add_user(record)
+            for enrolment in changes.get('enrolments') or []:
+                site.enrol_as_seeded(enrolment, now)
 
     def add_fault(self, spec):
         """Add a fault rule (count 0 clears every rule)."""

@@ -423,6 +423,10 @@ class Site:
             return self.user_by_username[ref]
         return int(ref)
 
+    def enrol_as_seeded(self, enrolment, now):
+        """An enrolment in the seed's format, made now (the emulator's concurrent writer)."""
+        self._seed_enrolment(enrolment, now)
+
     def _seed_enrolment(self, enrolment, now):
         """An enrolment by ``method`` (default manual), as seed.php makes it with the plugin's enrol_user()."""
         userid = self.resolve_user_ref(enrolment['user'])

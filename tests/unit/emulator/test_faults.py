@@ -90,6 +90,24 @@ def test_a_concurrent_writer_creates_users_just_before_the_function_runs(ws, emu
     assert [u['firstname'] for u in racer] == ['Alpha']
 
 
+def test_a_concurrent_writer_enrols_just_before_the_function_runs(ws, emulator):
+    racer = ws('core_user_create_users', {'users[0][username]': 'racer', 'users[0][firstname]': 'R',
+                                          'users[0][lastname]': 'R', 'users[0][email]': 'racer@example.org',
+                                          'users[0][password]': 'Good#1pass'}).json()[0]['id']
+    emulator.faults(concurrent={'enrolments': [{'course': 'PHYS101', 'user': 'racer', 'role': 'teacher',
+                                                'timeend': 4102444800}]},
+                    functions=['enrol_manual_enrol_users'])
+    # This run's call names a role the site cannot assign in a course: Moodle refuses it and rolls it back.
+    answer = ws('enrol_manual_enrol_users', {'enrolments[0][roleid]': '2', 'enrolments[0][userid]': str(racer),
+                                             'enrolments[0][courseid]': '2'}).json()
+    assert answer['errorcode'] == 'wsusercannotassign'
+    enrolled = ws('core_enrol_get_enrolled_users', {'courseid': '2'}).json()
+    [row] = [user for user in enrolled if user['id'] == racer]
+    assert [role['shortname'] for role in row['roles']] == ['teacher']
+    [ue] = emulator.state.user_course_enrolments(racer, 2)
+    assert ue['timeend'] == 4102444800
+
+
 def test_count_and_function_filter(ws, emulator):
     emulator.faults(status=502, count=2, functions=['core_user_get_users_by_field'])
     assert ws('core_webservice_get_site_info').status_code == 200

@@ -43,6 +43,7 @@ class FakeSite:
         self.calls = []
         self.reject_users = set()
         self.error_after_write = None     # a MoodleError raised once the enrolments are in place
+        self.other_writer = None          # called with the site just before the next enrol call runs
 
     # site
     def site_info(self):
@@ -120,6 +121,10 @@ class FakeSite:
     # writes
     def enrol_users(self, enrolments):
         self.calls.append(('enrol_manual_enrol_users', True))
+        if self.other_writer:
+            # Another writer, between this run's read and its write (once).
+            writer, self.other_writer = self.other_writer, None
+            writer(self)
         for e in enrolments:
             if e['userid'] in self.reject_users or e['userid'] not in self.users:
                 raise MoodleError('Invalid user', kind='moodle', errorcode='invaliduser')
@@ -653,3 +658,48 @@ def test_a_message_moodle_fails_to_send_after_enrolling_is_explained():
     assert 'Moodle made the change (the module re-read the site and verified it)' in warning
     assert 'messaging or outgoing mail set-up' in warning and 'Outgoing mail configuration' in warning
     assert site.writes() == ['enrol_manual_enrol_users']
+
+
+# -- another writer between the read and the write ---------------------------------------------------
+
+def race(site, **enrolment):
+    """Another writer enrols carol in PHYS101 just before this run's enrol call; robert's item is rejected, so the
+    call is rolled back and the module re-reads."""
+    site.other_writer = lambda fake: fake.enrol(2, 5, **enrolment)
+    site.reject_users.add(4)
+
+
+def test_an_enrolment_another_writer_made_differently_is_planned_again_and_sent_once():
+    site = FakeSite()
+    race(site, roles=(4,))
+    outcome = run(site, enrolments=[dict(course='PHYS101', user='carol', role='student', timestart=0, timeend=0),
+                                    dict(course='PHYS101', user='robert'), dict(course='PHYS101', user='alice')])
+    result = outcome.result
+    assert [e['action'] for e in result['enrolments']] == ['updated', 'failed', 'enrolled']
+    assert site.enrolments[(2, 5)]['roles'] == {4, 5} and (2, 3) in site.enrolments
+    assert result['enrolments'][0]['changed_fields'] == ['role']
+    assert any('another writer enrolled these users' in w and 'sent once' in w for w in result['warnings'])
+    # The call with robert, then carol and alice (rolled back with it) in halves, then carol's new plan once.
+    assert site.writes().count('enrol_manual_enrol_users') <= 5
+
+
+def test_a_new_plan_core_moodle_cannot_make_safely_fails_naming_what_the_other_writer_made():
+    site = FakeSite()
+    race(site, roles=(4,))
+    outcome = run(site, enrolments=[dict(course='PHYS101', user='carol', role='student'),
+                                    dict(course='PHYS101', user='robert')])
+    carol = outcome.result['enrolments'][0]
+    assert outcome.failed and carol['action'] == 'failed'
+    assert carol['failed'].startswith('another writer enrolled this user between this run\'s read and its write '
+                                      '(roles teacher, active); planned again: adding role student needs a re-enrolment')
+    assert site.enrolments[(2, 5)]['roles'] == {4}       # the other writer's enrolment is left as it is
+
+
+def test_an_enrolment_another_writer_made_as_asked_is_unchanged():
+    site = FakeSite(plugin=True)
+    race(site, roles=(5,))
+    outcome = run(site, enrolments=[dict(course='PHYS101', user='carol'), dict(course='PHYS101', user='robert')])
+    result = outcome.result
+    assert [e['action'] for e in result['enrolments']] == ['unchanged', 'failed']
+    assert any('as asked: reported unchanged' in w for w in result['warnings'])
+    assert not any('Moodle applied the write' in w for w in result['warnings'])
