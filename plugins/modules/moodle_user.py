@@ -714,7 +714,7 @@ class MoodleUserModule(MoodleModule):
         known to have, the one check that cannot be made before writing."""
         for change in rejected:
             error = change.error
-            if error is None or error.kind != 'invalid_parameter' or error.debuginfo or \
+            if error is None or error.errorcode != 'invalidparameter' or error.debuginfo or \
                     not (change.failed or '').startswith(str(error)):
                 continue
             sent = sorted(name for name in self._create_payload(change.item) if name not in ('username',))
