@@ -373,6 +373,8 @@ COMPONENT_HELD = ('the user still holds this role in the course after the unassi
                   'role is gone now); the companion plugin local_lmsops lets the module read it before writing')
 PLUGIN_OWNED = ('These users also hold the role through an enrolment plugin or another component (%s), which this '
                 'module does not manage: it only assigns and unassigns manual role assignments')
+RACED_SAME = ('another writer %s these roles between this run\'s read and its write (Moodle refused this run\'s call as '
+              'a whole, for another item, and the re-read shows them as asked): reported unchanged')
 
 
 def _text(value):
@@ -803,11 +805,14 @@ class MoodleRoleAssignmentModule(MoodleModule):
         unassigns = [c for c in changes if c.action == 'unassigned']
         if unassigns:
             pairs = [(c, self._payload(c)) for c in unassigns]
-            self.bisect_write(pairs, self._sender(pairs, self.api.unassign_roles), lambda cs: self._in_place(cs, False))
+            self.bisect_write(pairs, self._sender(pairs, self.api.unassign_roles), lambda cs: self._settled(cs, False))
         assigns = [c for c in changes if c.action == 'assigned']
         if assigns:
             pairs = [(c, self._payload(c)) for c in assigns]
-            self.bisect_write(pairs, self._sender(pairs, self.api.assign_roles), lambda cs: self._in_place(cs, True))
+            self.bisect_write(pairs, self._sender(pairs, self.api.assign_roles), lambda cs: self._settled(cs, True))
+        for change in unassigns + assigns:
+            if change.raced:
+                self.report_unchanged(change, RACED_SAME % change.action)
         self._check_unassigned([c for c in unassigns if c.action == 'unassigned'])
         for change in changes:
             if change.failed and not change.data['verified'] and change.item['context'] in ('module', 'block'):
@@ -853,10 +858,15 @@ class MoodleRoleAssignmentModule(MoodleModule):
         return dict((c, c.data['roleid'] in courses[c.data['instanceid']].get(c.data['userid'], set()))
                     for c in readable)
 
-    def _in_place(self, changes, assigned):
-        """bisect_write's re-read: the changes now in place. Unreadable ones count as not done:
-        Moodle's assign and unassign are idempotent, so sending them again is harmless."""
-        return set(change for change, now in self._current(changes).items() if now == assigned)
+    def _settled(self, changes, assigned):
+        """bisect_write's re-read after Moodle refused a call for an item: the changes now in place. Moodle rolls
+        core_role_assign_roles and core_role_unassign_roles back as a whole, so these were made by another writer
+        between our read and our write (marked ``raced``). Unreadable ones count as not done: Moodle's assign and
+        unassign are idempotent, so sending them again is harmless."""
+        done = set(change for change, now in self._current(changes).items() if now == assigned)
+        for change in done:
+            change.raced = True
+        return done
 
     def _check_unassigned(self, changes):
         """Without the plugin, a course role held through a component survives core's unassign: not ours to remove.

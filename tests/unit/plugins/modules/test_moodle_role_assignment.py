@@ -48,6 +48,7 @@ class FakeSite:
         self.reads = []
         self.reject = None            # payload -> error message for payloads Moodle rejects
         self.fail_write = None        # a MoodleError raised by the next write
+        self.other_writer = None      # called with the site just before the next write runs
 
     # site and roles
     def site_info(self):
@@ -108,6 +109,10 @@ class FakeSite:
     # writes
     def _write(self, function, payloads):
         self.writes.append((function, [dict(p) for p in payloads]))
+        if self.other_writer:
+            # Another writer, between this run's read and its write (once).
+            writer, self.other_writer = self.other_writer, None
+            writer(self)
         if self.fail_write:
             error, self.fail_write = self.fail_write, None
             raise error
@@ -562,3 +567,23 @@ def test_a_real_run_fails_on_a_category_that_does_not_exist(capsys):
                  instance_field='idnumber')
     assert result['failed'] and site.writes == []
     assert "no course category with idnumber 'SCIENCE'" in result['msg']
+
+
+
+# -- another writer between the read and the write ---------------------------------------------------
+
+def test_an_assignment_another_writer_made_while_moodle_refused_this_call_is_unchanged(capsys):
+    site = FakeSite()
+    site.other_writer = lambda fake: fake.ras.add((3, 4, 'course', 2, ''))      # alice, teacher, PHYS101
+    site.reject = lambda p: 'Context does not exist' if p['contextlevel'] == 'module' else None
+    result = run(capsys, site, assignments=[
+        {'user': 'alice', 'role': 'teacher', 'instance': 'PHYS101'},
+        {'user': 'bob', 'role': 'student', 'context': 'module', 'instance': 99},
+        {'user': 'alice', 'role': 'teacher', 'instance': 'CHEM201'},
+    ])
+    assert [a['action'] for a in result['assignments']] == ['unchanged', 'failed', 'assigned']
+    assert any('another writer assigned these roles' in w and 'reported unchanged' in w for w in result['warnings'])
+    assert not any('Moodle applied the write' in w for w in result['warnings'])
+    # alice's PHYS101 assignment was not sent again after the re-read showed it.
+    sent = [p for dummy, payloads in site.writes for p in payloads if (p['userid'], p['instanceid']) == (3, 2)]
+    assert len(sent) == 1
