@@ -374,7 +374,7 @@ def generated_block(text):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('sources', nargs='*', help='Moodle tarballs or trees, one per version')
     parser.add_argument('--check', action='store_true', help='compare with %s' % TARGET)
     parser.add_argument('--show', action='store_true', help='print the generated block')
