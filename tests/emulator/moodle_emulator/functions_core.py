@@ -314,6 +314,21 @@ PLAIN_USER_FIELDS = ('auth', 'firstname', 'lastname', 'email', 'maildisplay', 'c
                      'alternatename')
 
 
+# The user table's char columns (lib/db/install.xml, 4.5 and 5.1): PostgreSQL refuses a longer value, and Moodle
+# answers dml_write_exception (create: the whole batch rolls back; update: a warning for that user).
+USER_COLUMN_LENGTHS = {'username': 100, 'auth': 20, 'idnumber': 255, 'firstname': 100, 'lastname': 100, 'email': 100,
+                       'institution': 255, 'department': 255, 'city': 120, 'country': 2, 'lang': 30, 'timezone': 100,
+                       'phone1': 20, 'phone2': 20, 'address': 255, 'firstnamephonetic': 255, 'lastnamephonetic': 255,
+                       'middlename': 255, 'alternatename': 255, 'calendartype': 30, 'theme': 50}
+
+
+def _check_column_lengths(record):
+    for name, limit in USER_COLUMN_LENGTHS.items():
+        value = record.get(name)
+        if value is not None and len(str(value)) > limit:
+            raise DmlWriteError('ERROR:  value too long for type character varying(%d)' % limit)
+
+
 def _customfields(site, items):
     return {item['type']: item['value'] for item in items or [] if item['type'] in site.profile_fields}
 
@@ -345,6 +360,7 @@ def create_users(call, args):
                 errmsg = password_policy(user.get('password') or '')
                 if errmsg:
                     raise moodle_exception(errmsg)
+            _check_column_lengths(user)
             record = site.new_user_record({key: user[key] for key in PLAIN_USER_FIELDS if key in user}, call.now)
             record['username'] = user['username']
             if internal and createpassword:
@@ -413,6 +429,7 @@ def _update_one(call, user):
             if site.users_by_email_ci.get(user['email'].lower(), set()) - {existing['id']}:
                 raise moodle_exception('useremailduplicate', 'Duplicate address')
     changes = {key: user[key] for key in PLAIN_USER_FIELDS if key in user}
+    _check_column_lengths(dict(changes, username=user.get('username')))
     if 'username' in user and user['username'] != existing['username']:
         if user['username'] in site.user_by_username:
             raise DmlWriteError('duplicate key value violates unique constraint "mdl_user_mneuse_uix"')
