@@ -208,3 +208,22 @@ def test_unicode_is_counted_as_moodle_counts_it():
     assert len(nfd) > len(unicodedata.normalize('NFC', nfd))
     assert check('firstname', nfd) is None
     assert check('firstname', unicodedata.normalize('NFD', u'é' * 60)) is not None   # 120 code points
+
+
+def test_sources_are_found_beside_the_checkout_or_a_folder_above_it(tmp_path, monkeypatch):
+    monkeypatch.delenv('MOODLE_SOURCE', raising=False)
+    monkeypatch.delenv('MOODLE_SOURCE_CACHE', raising=False)
+    gen = generator()
+    collection = tmp_path / 'ci' / 'clone' / '.build' / 'ansible_collections' / 'lmsops' / 'moodle'
+    collection.mkdir(parents=True)
+    assert gen.find_sources(start=str(collection)) == {}          # the test then says NOT RUN
+    cache = tmp_path / 'ci' / 'shared' / 'moodle'
+    cache.mkdir(parents=True)
+    (cache / 'moodle-4.5.5plus.tar.gz').write_text('')
+    (cache / 'moodle-5.1plus.tar.gz').write_text('')
+    assert gen.find_sources(start=str(collection)) == {'4.5': str(cache / 'moodle-4.5.5plus.tar.gz'),
+                                                      '5.1': str(cache / 'moodle-5.1plus.tar.gz')}
+    monkeypatch.setenv('MOODLE_SOURCE_CACHE', str(tmp_path / 'elsewhere'))
+    (tmp_path / 'elsewhere').mkdir()
+    (tmp_path / 'elsewhere' / 'moodle-5.1.2.tar.gz').write_text('')
+    assert gen.find_sources(start=str(collection))['5.1'] == str(tmp_path / 'elsewhere' / 'moodle-5.1.2.tar.gz')
