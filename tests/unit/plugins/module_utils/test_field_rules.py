@@ -221,8 +221,8 @@ def test_sources_are_found_beside_the_checkout_or_a_folder_above_it(tmp_path, mo
     cache.mkdir(parents=True)
     (cache / 'moodle-4.5.5plus.tar.gz').write_text('')
     (cache / 'moodle-5.1plus.tar.gz').write_text('')
-    assert gen.find_sources(start=str(collection)) == {'4.5': str(cache / 'moodle-4.5.5plus.tar.gz'),
-                                                      '5.1': str(cache / 'moodle-5.1plus.tar.gz')}
+    expected = {'4.5': str(cache / 'moodle-4.5.5plus.tar.gz'), '5.1': str(cache / 'moodle-5.1plus.tar.gz')}
+    assert gen.find_sources(start=str(collection)) == expected
     monkeypatch.setenv('MOODLE_SOURCE_CACHE', str(tmp_path / 'elsewhere'))
     (tmp_path / 'elsewhere').mkdir()
     (tmp_path / 'elsewhere' / 'moodle-5.1.2.tar.gz').write_text('')

@@ -472,8 +472,8 @@ def test_a_refusal_moodle_explains_itself_is_left_as_moodle_said_it(capsys):
     def weak(users):
         site.writes.append(('core_user_create_users', [u['username'] for u in users]))
         raise MoodleError('Passwords must be at least 8 characters long.', kind='invalid_parameter',
-                          function='core_user_create_users', errorcode='<div>Passwords must be at least 8 characters '
-                                                                         'long.</div>')
+                          function='core_user_create_users',
+                          errorcode='<div>Passwords must be at least 8 characters long.</div>')
     site.create_users = weak
     result = run(capsys, site, username='w1', firstname='W', lastname='One', email='w1@x.org', password='Weak')
     assert result['failed'] and 'Passwords must be at least 8 characters long' in result['user']['failed']
