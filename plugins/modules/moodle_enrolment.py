@@ -816,6 +816,7 @@ class MoodleEnrolmentModule(MoodleModule):
 
     # -- writes ---------------------------------------------------------------------------
     def apply(self, changes):
+        self._write_error = None
         unenrol = [c for c in changes if c.action == 'unenrolled']
         if unenrol:
             self.bisect_write([(c, {'userid': c.data['userid'], 'courseid': c.data['courseid']}) for c in unenrol],
@@ -823,7 +824,6 @@ class MoodleEnrolmentModule(MoodleModule):
             self._check_unenrolled([c for c in unenrol if c.action == 'unenrolled'])
         enrol = [c for c in changes if c.action in ('enrolled', 'updated')]
         if enrol:
-            self._write_error = None
             self.bisect_write([(c, c.data['send']) for c in enrol], self._enrol, self._applied)
             self._settle_raced([c for c in enrol if c.raced is not None])
 

@@ -72,10 +72,12 @@ class Fault:
         self.answer = spec.get('answer')
         # Another writer's changes, made just before the function runs (between the caller's read and write).
         self.concurrent = spec.get('concurrent')
+        kinds = ('users', 'enrolments', 'role_assignments')
         if self.concurrent is not None and (
-                set(self.concurrent) - {'users', 'enrolments'}
-                or not all(isinstance(self.concurrent.get(key, []), list) for key in ('users', 'enrolments'))):
-            raise ValueError('concurrent must be {"users": [user, ...], "enrolments": [enrolment, ...]} (seed format)')
+                set(self.concurrent) - set(kinds)
+                or not all(isinstance(self.concurrent.get(key, []), list) for key in kinds)):
+            raise ValueError('concurrent must be {"users": [...], "enrolments": [...], "role_assignments": [...]} in the '
+                             'seed\'s format')
         self.count = int(spec.get('count', 1))
         functions = spec.get('functions')
         self.functions = set(functions) if functions else None
@@ -127,8 +129,8 @@ class EmulatorCore:
 
     def write_concurrently(self, changes):
         """Another writer: create the users of ``changes`` that do not exist yet (seed fields, Moodle's defaults), then
-        make its enrolments as the seed does (enrol_user() of the method: a new enrolment, or the existing one with
-        the new status and dates, and the roles added)."""
+        make its enrolments and role assignments as the seed does (enrol_user() of the method: a new enrolment, or
+        the existing one with the new status and dates, and the roles added; role_assign())."""
         with self.lock:
             site = self.site
             now = int(time.time())
@@ -140,6 +142,8 @@ class EmulatorCore:
                 site.add_user(record)
             for enrolment in changes.get('enrolments') or []:
                 site.enrol_as_seeded(enrolment, now)
+            for assignment in changes.get('role_assignments') or []:
+                site.assign_as_seeded(assignment, now)
 
     def add_fault(self, spec):
         """Add a fault rule (count 0 clears every rule)."""

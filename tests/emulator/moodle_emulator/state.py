@@ -427,6 +427,10 @@ class Site:
         """An enrolment in the seed's format, made now (the emulator's concurrent writer)."""
         self._seed_enrolment(enrolment, now)
 
+    def assign_as_seeded(self, assignment, now):
+        """A role assignment in the seed's format, made now (the emulator's concurrent writer)."""
+        self._seed_role_assignment(assignment, now)
+
     def _seed_enrolment(self, enrolment, now):
         """An enrolment by ``method`` (default manual), as seed.php makes it with the plugin's enrol_user()."""
         userid = self.resolve_user_ref(enrolment['user'])

@@ -108,6 +108,19 @@ def test_a_concurrent_writer_enrols_just_before_the_function_runs(ws, emulator):
     assert ue['timeend'] == 4102444800
 
 
+def test_a_concurrent_writer_assigns_roles_just_before_the_function_runs(ws, emulator):
+    racer = ws('core_user_create_users', {'users[0][username]': 'racer', 'users[0][firstname]': 'R',
+                                          'users[0][lastname]': 'R', 'users[0][email]': 'racer@example.org',
+                                          'users[0][password]': 'Good#1pass'}).json()[0]['id']
+    emulator.faults(concurrent={'role_assignments': [{'user': 'racer', 'role': 'manager', 'contextlevel': 'system'}]},
+                    functions=['core_role_assign_roles'])
+    answer = ws('core_role_assign_roles', {'assignments[0][roleid]': '1', 'assignments[0][userid]': str(racer),
+                                           'assignments[0][contextlevel]': 'system', 'assignments[0][instanceid]': '0'})
+    assert answer.status_code == 200 and answer.text == 'null'
+    held = [ra for ra in emulator.state.role_assignments.values() if ra['userid'] == racer and ra['roleid'] == 1]
+    assert len(held) == 1          # the other writer's; assigning it again keeps one
+
+
 def test_count_and_function_filter(ws, emulator):
     emulator.faults(status=502, count=2, functions=['core_user_get_users_by_field'])
     assert ws('core_webservice_get_site_info').status_code == 200

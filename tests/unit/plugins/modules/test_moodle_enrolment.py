@@ -703,3 +703,22 @@ def test_an_enrolment_another_writer_made_as_asked_is_unchanged():
     assert [e['action'] for e in result['enrolments']] == ['unchanged', 'failed']
     assert any('as asked: reported unchanged' in w for w in result['warnings'])
     assert not any('Moodle applied the write' in w for w in result['warnings'])
+
+
+def test_a_rejected_unenrolment_is_isolated_as_before():
+    site = FakeSite()
+    site.enrol(2, 3)
+    site.enrol(2, 5)
+    calls = []
+
+    def unenrol(enrolments):
+        calls.append([e['userid'] for e in enrolments])
+        if any(e['userid'] == 5 for e in enrolments):
+            raise MoodleError('Invalid parameter value detected', kind='invalid_parameter')
+        for e in enrolments:
+            site.enrolments.pop((e['courseid'], e['userid']), None)
+    site.unenrol_users = unenrol
+    outcome = run(site, enrolments=[dict(course='PHYS101', user='alice', state='absent'),
+                                    dict(course='PHYS101', user='carol', state='absent')])
+    assert [e['action'] for e in outcome.result['enrolments']] == ['unenrolled', 'failed']
+    assert calls == [[3, 5], [3], [5]]
