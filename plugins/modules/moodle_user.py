@@ -687,7 +687,9 @@ class MoodleUserModule(MoodleModule):
             for change in creates:
                 change.id = change.id or self._created_ids.get(change.key)
             self._explain_rejected_emails([c for c in creates if c.action == 'failed'])
-            self._explain_hidden_rejections([c for c in creates if c.action == 'failed'])
+            for change in creates:
+                if change.action == 'failed':
+                    self._explain_hidden_rejection(change, self._create_payload(change.item))
             self._suspend_created([c for c in creates if c.action == 'created' and c.item.get('suspended')])
 
     def _suspend_created(self, changes):
@@ -708,17 +710,16 @@ class MoodleUserModule(MoodleModule):
                 reason = duplicate_email(change.item['email'], found[0]['username'])
                 change.failed = '%s (Moodle answered: %s)' % (reason, answer.rstrip('.'))
 
-    def _explain_hidden_rejections(self, rejected):
-        """A user Moodle rejected alone without saying why (debugging off), though every field passed the rules
-        known before the write: say what was sent and which rules it passed, and name a language the site is not
-        known to have, the one check that cannot be made before writing."""
-        for change in rejected:
-            error = change.error
-            if error is None or error.errorcode != 'invalidparameter' or error.debuginfo or \
-                    not (change.failed or '').startswith(str(error)):
-                continue
-            sent = sorted(name for name in self._create_payload(change.item) if name not in ('username',))
-            lang = _text(change.item.get('lang'))
+    def _explain_hidden_rejection(self, change, payload):
+        """A user Moodle rejected alone (``payload`` sent) without saying why (debugging off), though every field
+        passed the rules known before the write: say what was sent and which rules it passed, and name a language
+        the site is not known to have, the one check that cannot be made before writing."""
+        error = change.error
+        if error is not None and error.errorcode == 'invalidparameter' and not error.debuginfo and \
+                (change.failed or '').startswith(str(error)):
+            identity = 'username' if 'username' in payload else 'id'
+            sent = sorted(name for name in payload if name not in ('username', 'id'))
+            lang = _text(payload.get('lang'))
             suspect = ''
             if lang and lang not in set(field_rules.LANGUAGES_INSTALLED) | self._languages | set(
                     self.params.get('extra_languages') or ()):
@@ -726,9 +727,9 @@ class MoodleUserModule(MoodleModule):
                            'refuses a language whose pack is not installed (Site administration > Language > Language '
                            'packs)' % (lang, ', '.join(sorted(set(field_rules.LANGUAGES_INSTALLED) | self._languages))))
             change.failed = ('%s. Moodle did not say which value it refused (debugging is off); this user was sent '
-                             'alone with username, %s, and each value passed the module\'s checks of Moodle\'s rules '
+                             'alone with %s, %s, and each value passed the module\'s checks of Moodle\'s rules '
                              '(parameter type, length, allowed values: plugins/module_utils/field_rules.py).%s'
-                             % (str(error).rstrip('.'), ', '.join(sent), suspect))
+                             % (str(error).rstrip('.'), identity, ', '.join(sent), suspect))
 
     def _create(self, payloads):
         """Create these users; the ids of every user this run created are kept, also when a later chunk fails."""
@@ -759,9 +760,31 @@ class MoodleUserModule(MoodleModule):
 
     def _update(self, pairs, refused=update_refused):
         """Send ``[(change, payload)]``; Moodle's per-user warnings go to ``refused(change, why)`` (default: the
-        change failed)."""
+        change failed).
+
+        core_user_update_users writes each user in its own transaction, but validates the whole call first: a value
+        it refuses there ("Invalid parameter value detected", nothing written) is narrowed down by sending the
+        users again in halves until the refused user is alone; it goes to ``refused`` with what was sent."""
+        try:
+            warnings = self.api.update_users([payload for dummy, payload in pairs])
+        except MoodleError as error:
+            # Its per-user failures come back as warnings: an exception with this code is validate_parameters()'s,
+            # raised before any user is written (user/externallib.php update_users), whatever the client must assume.
+            if error.errorcode != 'invalidparameter':
+                raise
+            if len(pairs) > 1:
+                middle = len(pairs) // 2
+                self._update(pairs[:middle], refused)
+                self._update(pairs[middle:], refused)
+                return
+            change, payload = pairs[0]
+            change.error = error
+            change.failed = str(error)
+            self._explain_hidden_rejection(change, payload)
+            refused(change, change.failed)
+            return
         by_id = dict((payload['id'], change) for change, payload in pairs)
-        for warning in self.api.update_users([payload for dummy, payload in pairs]):
+        for warning in warnings:
             change = by_id.get(warning.get('itemid'))
             if change is not None:
                 refused(change, '%s (%s)' % (warning.get('message'), warning.get('warningcode')))

@@ -369,6 +369,15 @@ class RulesSite(FakeSite):
             record.update((k, v) for k, v in user.items() if k not in ('password', 'createpassword'))
         return created
 
+    def update_users(self, users):
+        # validate_parameters() checks the whole call before any user is written
+        if any(user.get('lang') and user['lang'] not in self.langs for user in users):
+            self.writes.append(('core_user_update_users', [u['id'] for u in users]))
+            raise MoodleError('Invalid parameter value detected', kind='invalid_parameter',
+                              function='core_user_update_users', errorcode='invalidparameter', outcome_unknown=True,
+                              hint='Moodle hides which value it rejected while debugging is off; set debugging')
+        return super(RulesSite, self).update_users(users)
+
 
 def test_each_value_moodle_would_refuse_fails_the_run_before_any_write_naming_field_and_rule(capsys):
     site = RulesSite()
@@ -478,3 +487,18 @@ def test_a_refusal_moodle_explains_itself_is_left_as_moodle_said_it(capsys):
     result = run(capsys, site, username='w1', firstname='W', lastname='One', email='w1@x.org', password='Weak')
     assert result['failed'] and 'Passwords must be at least 8 characters long' in result['user']['failed']
     assert 'did not say which value' not in result['user']['failed']
+
+
+def test_an_update_moodle_refuses_whole_is_narrowed_to_the_user_and_the_rest_is_updated(capsys):
+    site = RulesSite()
+    for userid, name in ((5, 'u5'), (6, 'u6'), (7, 'u7')):
+        site.users[userid] = dict(id=userid, username=name, email='%s@x.org' % name, suspended=False, city='Old')
+    result = run(capsys, site, city='New', users=[{'username': 'u5'}, {'username': 'u6', 'lang': 'fr'},
+                                                  {'username': 'u7'}])
+    assert result['failed']
+    assert [u['action'] for u in result['users']] == ['updated', 'failed', 'updated']
+    assert site.users[5]['city'] == 'New' and site.users[7]['city'] == 'New' and site.users[6]['city'] == 'Old'
+    failed = result['users'][1]['failed']
+    assert failed.startswith('core_user_update_users: Invalid parameter value detected')
+    assert 'this user was sent alone with id, city, lang' in failed
+    assert "The likely cause: lang 'fr'" in failed
