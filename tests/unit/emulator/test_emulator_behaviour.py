@@ -425,3 +425,19 @@ def test_reseed_refuses_what_a_real_site_refuses(emulator):
         'extends': 'recordings', 'enrolments': [{'user': 'admin', 'course': 'PHYS101', 'method': 'guest'}]}}, timeout=30)
     assert answer.status_code == 400 and 'guest method holds no enrolments' in answer.json()['error']
     assert emulator.state.course_enrolments(2) == []
+
+
+def test_a_value_longer_than_its_user_column_is_a_database_error_as_on_postgresql(ws, emulator):
+    # Seen on the real sites (PostgreSQL): create rolls the whole batch back, update answers a warning.
+    long_name = 'F' * 101
+    answer = ws('core_user_create_users', {
+        'users[0][username]': 'okay', 'users[0][password]': 'Secret#123', 'users[0][firstname]': 'Okay',
+        'users[0][lastname]': 'Test', 'users[0][email]': 'okay@example.com',
+        'users[1][username]': 'toolong', 'users[1][password]': 'Secret#123', 'users[1][firstname]': long_name,
+        'users[1][lastname]': 'Test', 'users[1][email]': 'toolong@example.com'}).json()
+    assert answer['errorcode'] == 'dmlwriteexception'
+    assert 'okay' not in emulator.state.user_by_username
+    uid = create(ws, 'alice')['alice']
+    answer = ws('core_user_update_users', {'users[0][id]': str(uid), 'users[0][firstname]': long_name}).json()
+    assert answer['warnings'][0]['warningcode'] == 'dmlwriteexception'
+    assert emulator.state.users[uid]['firstname'] == 'Alice'
