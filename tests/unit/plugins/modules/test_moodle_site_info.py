@@ -15,6 +15,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.client import ADMIN_
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_site_info import (
     MODULES, find_kept_fields, format_problems, missing_function_problems, missing_functions, probe_ladder,
     problem_from_error, safe_max_input_vars)
+from ansible_collections.lmsops.moodle.tests.unit.plugins.site_info_fakes import Exit, FakeModule, ScriptedSite
 
 COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 
@@ -207,54 +208,6 @@ def test_the_setup_role_lists_the_same_functions_as_the_modules():
 
 
 # -- the whole check, with a scripted site ---------------------------------------------------------
-class Exit(Exception):
-    pass
-
-
-class FakeModule:
-    def __init__(self, **params):
-        self.params = dict(url='https://moodle.example.org', token='t0ken', validate_certs=True, ca_path=None,
-                           timeout=30, max_input_vars=1000, retries=0, modules=list(MODULES), check_permissions=True,
-                           check_course=None, probe_max_input_vars=False, probe_max_fields=100000,
-                           fail_on_problems=False, assign_roles=['student', 'teacher', 'editingteacher'],
-                           token_access=None)
-        self.params.update(params)
-        self.result = None
-
-    def exit_json(self, **result):
-        self.result = dict(result, failed=False)
-        raise Exit()
-
-    def fail_json(self, **result):
-        self.result = dict(result, failed=True)
-        raise Exit()
-
-    def debug(self, text):
-        pass
-
-
-class ScriptedSite:
-    """A client whose answers are scripted per function (a value, or a MoodleError to raise)."""
-
-    base_url = 'https://moodle.example.org'
-
-    def __init__(self, answers):
-        self.answers = answers
-        self.called = []
-
-    def call(self, function, params=None, write=False):
-        self.called.append(function)
-        answer = self.answers[function]
-        if isinstance(answer, MoodleError):
-            raise answer
-        return answer
-
-    def call_batched(self, function, list_key, items, extra=None, write=False, verify=None):
-        params = dict(extra or {})
-        params[list_key] = items
-        return [(items, self.call(function, params, write))]
-
-
 def site_info(admin=True, functions=None):
     names = functions if functions is not None else api.all_required_functions()
     return {'sitename': 'S', 'siteurl': 'https://moodle.example.org', 'release': '4.5.1 (Build: 20250101)',

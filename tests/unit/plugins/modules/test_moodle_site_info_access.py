@@ -16,55 +16,11 @@ from ansible_collections.lmsops.moodle.plugins.modules import moodle_site_info
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_site_info import (
     ACCESS_FUNCTION, BASE_CAPABILITIES, MODULE_CAPABILITIES, MODULES, PLUGIN_CAPABILITIES, SiteInfo, argument_spec,
     check_input, evaluate_access, needed_capabilities)
+from ansible_collections.lmsops.moodle.tests.unit.plugins.site_info_fakes import Exit, FakeModule, ScriptedSite
 
 COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 EVERY_MODULE = list(MODULES)
 ROLES = ['student', 'teacher', 'editingteacher']
-
-
-class Exit(Exception):
-    pass
-
-
-class FakeModule:
-    def __init__(self, **params):
-        self.params = dict(url='https://moodle.example.org', token='t0ken', validate_certs=True, ca_path=None,
-                           timeout=30, max_input_vars=1000, retries=0, modules=list(MODULES), check_permissions=True,
-                           check_course=None, probe_max_input_vars=False, probe_max_fields=100000,
-                           fail_on_problems=False, assign_roles=list(ROLES), token_access=None)
-        self.params.update(params)
-        self.result = None
-
-    def exit_json(self, **result):
-        self.result = dict(result, failed=False)
-        raise Exit()
-
-    def fail_json(self, **result):
-        self.result = dict(result, failed=True)
-        raise Exit()
-
-    def debug(self, text):
-        pass
-
-
-class ScriptedSite:
-    base_url = 'https://moodle.example.org'
-
-    def __init__(self, answers):
-        self.answers = answers
-        self.calls = []
-
-    def call(self, function, params=None, write=False):
-        self.calls.append((function, params))
-        answer = self.answers[function]
-        if isinstance(answer, MoodleError):
-            raise answer
-        return answer(params) if callable(answer) else answer
-
-    def call_batched(self, function, list_key, items, extra=None, write=False, verify=None):
-        params = dict(extra or {})
-        params[list_key] = items
-        return [(items, self.call(function, params, write))]
 
 
 def site_info(admin=False, plugin=True, access_function=True):
