@@ -569,7 +569,6 @@ def test_a_real_run_fails_on_a_category_that_does_not_exist(capsys):
     assert "no course category with idnumber 'SCIENCE'" in result['msg']
 
 
-
 # -- another writer between the read and the write ---------------------------------------------------
 
 def test_an_assignment_another_writer_made_while_moodle_refused_this_call_is_unchanged(capsys):
