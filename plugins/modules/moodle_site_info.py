@@ -609,110 +609,127 @@ def evaluate_access(access, capabilities, roles, modules, username):
 
     Returns the RV(access) dict with two extra keys, ``problems`` and ``notes``, for the caller to take out.
     """
-    problems, notes = [], []
-    contexts = [c for c in access.get('contexts') or [] if isinstance(c, dict)]
+    contexts = _dicts(access.get('contexts'))
     system = next((c for c in contexts if c.get('contextlevel') == 'system'), {})
     course = next((c for c in contexts if c.get('contextlevel') == 'course'), None)
+    where = course or system
     siteadmin = bool(access.get('siteadmin'))
-    held = [r for r in system.get('heldroles') or [] if isinstance(r, dict)]
-    held_system = sorted(set(str(r.get('shortname')) for r in held if r.get('contextlevel') == 'system'))
-    held_elsewhere = sorted(set('%s (%s)' % (r.get('shortname'), _context_label(r)) for r in
-                                (course or {}).get('heldroles') or [] if isinstance(r, dict)
-                                and r.get('contextlevel') != 'system'))
+    held_system = sorted(set(str(r.get('shortname')) for r in _dicts(system.get('heldroles'))
+                             if r.get('contextlevel') == 'system'))
     missing_system = [c for c in _names(system.get('missingcapabilities')) if c in capabilities]
     missing_course = [c for c in _names((course or {}).get('missingcapabilities'))
                       if c in capabilities and c not in missing_system]
+    problems = [] if siteadmin else _capability_problems(username, capabilities, missing_system, missing_course,
+                                                         held_system, course)
     unknown = [c for c in _names(access.get('unknowncapabilities')) if c in capabilities]
+    notes = ['This site does not know the capabilities %s: the modules that need them may fail' % ', '.join(unknown)
+             ] if unknown else []
+    assigning = [m for m in modules if m in ASSIGNING_MODULES]
+    can_assign = 'moodle/role:assign' not in missing_system + missing_course
+    sorted_roles = _sort_roles(access, roles, assigning, course, where, siteadmin, can_assign)
+    holders = held_system or sorted(set(str(r.get('shortname')) for r in _dicts(where.get('heldroles'))))
+    problems.extend(_role_problems(username, sorted_roles, holders, assigning, course))
+    return dict(
+        checked=True, site_admin=siteadmin, context=_context_label(where),
+        held_roles=sorted(set('%s (%s)' % (r.get('shortname'), _context_label(r)) for r in _dicts(where.get('heldroles')))),
+        missing_capabilities=missing_system + missing_course,
+        assignable_roles=sorted_roles['ok'],
+        unassignable_roles=sorted(set(sorted_roles['not_allowed'] + sorted_roles['refused'] + sorted_roles['unknown']
+                                      + [entry[0] for entry in sorted_roles['no_level']])),
+        problems=problems, notes=notes)
 
-    if missing_system and not siteadmin:
+
+def _dicts(value):
+    return [item for item in value or [] if isinstance(item, dict)]
+
+
+def _capability_problems(username, capabilities, missing_system, missing_course, held_system, course):
+    """The capabilities the token user lacks at system level, and those an override takes away in the course read."""
+    problems = []
+    if missing_system:
         if held_system:
             fix = 'Allow them in its role%s %s at %s > %s' % (
                 's' if len(held_system) > 1 else '', ', '.join(held_system), ADMIN_DEFINE_ROLES, held_system[0])
         else:
+            held_elsewhere = sorted(set('%s (%s)' % (r.get('shortname'), _context_label(r)) for r in
+                                        _dicts((course or {}).get('heldroles')) if r.get('contextlevel') != 'system'))
             fix = ('It holds no role at system level%s: give it a role that allows them at %s (a role is offered '
                    'there only when it may be assigned at system level: %s > (role) > Context types where this role '
                    'may be assigned)' % ((' (only %s)' % ', '.join(held_elsewhere)) if held_elsewhere else '',
                                          ADMIN_ASSIGN_SYSTEM_ROLES, ADMIN_DEFINE_ROLES))
         problems.append(problem('permission', 'The token user %s lacks, at system level, what the chosen modules need: %s'
                                 % (username, describe_needs(capabilities, missing_system)), fix))
-    if missing_course and not siteadmin:
+    if missing_course:
         problems.append(problem(
             'permission', 'The token user %s lacks, in %s, what its role allows at system level: %s'
             % (username, _context_label(course), describe_needs(capabilities, missing_course)),
             'A permission override in that course or one of its categories prevents them: remove it (the course\'s '
             'Participants > Permissions, the category\'s Permissions), or check them where the modules will work'))
-    if unknown:
-        notes.append('This site does not know the capabilities %s: the modules that need them may fail'
-                     % ', '.join(unknown))
+    return problems
 
-    # The roles the modules give.
-    assigning = [m for m in modules if m in ASSIGNING_MODULES]
-    levels = {}
-    for role in access.get('roles') or []:
-        if isinstance(role, dict) and role.get('shortname') is not None:
-            levels[str(role['shortname'])] = _names(role.get('contextlevels'))
-    unknown_roles = [r for r in _names(access.get('unknownroles')) if r in roles]
-    where = course or system
+
+def _sort_roles(access, roles, assigning, course, where, siteadmin, can_assign):
+    """The roles the modules give, sorted: unknown to the site, not assignable at the levels needed (no_level:
+    (role, what, level to tick)), missing from the token user's Allow role assignments (not_allowed), left out by
+    get_assignable_roles() in the course read (refused), and ok."""
+    levels = dict((str(role['shortname']), _names(role.get('contextlevels'))) for role in _dicts(access.get('roles'))
+                  if role.get('shortname') is not None)
     allowed = set(_names(where.get('allowedroles')))
     assignable = set(_names((course or {}).get('assignableroles')))
-    can_assign = 'moodle/role:assign' not in missing_system + missing_course
-    not_allowed, no_level, refused, ok = [], [], [], []
+    found = dict(unknown=[r for r in _names(access.get('unknownroles')) if r in roles], no_level=[], not_allowed=[],
+                 refused=[], ok=[])
     for role in roles:
-        if role in unknown_roles or role not in levels:
+        if role in found['unknown'] or role not in levels:
             continue
-        role_levels = levels[role]
         bad = False
-        if assigning == ['moodle_enrolment'] and 'course' not in role_levels:
-            no_level.append((role, 'in courses, so moodle_enrolment cannot enrol with it', 'Course'))
+        if assigning == ['moodle_enrolment'] and 'course' not in levels[role]:
+            found['no_level'].append((role, 'in courses, so moodle_enrolment cannot enrol with it', 'Course'))
             bad = True
-        elif not role_levels:
-            no_level.append((role, 'in any context', 'the levels %s will give it at' % ' and '.join(assigning)))
+        elif not levels[role]:
+            found['no_level'].append((role, 'in any context', 'the levels %s will give it at' % ' and '.join(assigning)))
             bad = True
         if not siteadmin and role not in allowed:
-            not_allowed.append(role)
+            found['not_allowed'].append(role)
             bad = True
-        elif course is not None and can_assign and 'course' in role_levels and role not in assignable:
-            refused.append(role)
+        elif course is not None and can_assign and 'course' in levels[role] and role not in assignable:
+            found['refused'].append(role)
             bad = True
         if not bad:
-            ok.append(role)
-    if unknown_roles:
+            found['ok'].append(role)
+    return found
+
+
+def _role_problems(username, sorted_roles, holders, assigning, course):
+    """One problem per reason the token user cannot give the roles the modules give, each with its fix."""
+    problems = []
+    if sorted_roles['unknown']:
         problems.append(problem(
-            'role', 'This site has no role %s (assign_roles)' % ', '.join(unknown_roles),
+            'role', 'This site has no role %s (assign_roles)' % ', '.join(sorted_roles['unknown']),
             'Name roles by their shortname, as %s lists them (moodle_setup_role_allow_assign with the setup role)'
             % ADMIN_DEFINE_ROLES))
-    for role, what, level in no_level:
+    for role, what, level in sorted_roles['no_level']:
         problems.append(problem('role', 'The role %s cannot be assigned %s' % (role, what),
                                 'Tick %s under Context types where this role may be assigned at %s > %s > Edit'
                                 % (level, ADMIN_DEFINE_ROLES, role)))
+    not_allowed = sorted_roles['not_allowed']
     if not_allowed:
-        holders = held_system or sorted(set(str(r.get('shortname')) for r in where.get('heldroles') or []
-                                            if isinstance(r, dict)))
+        them = 'them' if len(not_allowed) > 1 else 'it'
         problems.append(problem(
             'role', 'The token user %s may not assign %s: no role it holds%s lists %s in its Allow role assignments, '
             'so Moodle refuses %s to %s' % (username, ', '.join(not_allowed),
-                                            (' (%s)' % ', '.join(holders)) if holders else '',
-                                            'them' if len(not_allowed) > 1 else 'it',
-                                            'them' if len(not_allowed) > 1 else 'it', ' and '.join(assigning)),
+                                            (' (%s)' % ', '.join(holders)) if holders else '', them, them,
+                                            ' and '.join(assigning)),
             'At %s, tick %s in the row of %s (with the setup role: moodle_setup_role_allow_assign)'
             % (ADMIN_ALLOW_ASSIGN, ', '.join(not_allowed), ', '.join(holders) if holders else 'the token user\'s role')))
+    refused = sorted_roles['refused']
     if refused:
+        them = 'them' if len(refused) > 1 else 'it'
         problems.append(problem(
             'role', 'The token user %s may not assign %s in %s, although its role may assign %s there: Moodle\'s '
-            'get_assignable_roles() leaves %s out' % (username, ', '.join(refused), _context_label(course),
-                                                      'them' if len(refused) > 1 else 'it',
-                                                      'them' if len(refused) > 1 else 'it'),
+            'get_assignable_roles() leaves %s out' % (username, ', '.join(refused), _context_label(course), them, them),
             'Check the permission overrides of moodle/role:assign in that course and its categories, and that the '
             'token user\'s role is assigned at system level (%s)' % ADMIN_ASSIGN_SYSTEM_ROLES))
-    result = dict(
-        checked=True, site_admin=siteadmin, context=_context_label(where),
-        held_roles=sorted(set('%s (%s)' % (r.get('shortname'), _context_label(r)) for r in
-                              where.get('heldroles') or [] if isinstance(r, dict))),
-        missing_capabilities=missing_system + missing_course,
-        assignable_roles=ok, unassignable_roles=sorted(set(not_allowed + refused + [n[0] for n in no_level]
-                                                           + unknown_roles)),
-        problems=problems, notes=notes)
-    return result
+    return problems
 
 
 # -- the module -----------------------------------------------------------------------------
