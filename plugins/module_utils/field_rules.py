@@ -349,6 +349,11 @@ def check(field, value, rules=None, secret=False, what_field=None):
     return None
 
 
+# Names PHP knows for UTC that Moodle's list leaves out (it offers UTC itself).
+UTC_ALIASES = ('ETC/UTC', 'ETC/GMT', 'GMT', 'ETC/UCT', 'UCT', 'ZULU', 'ETC/ZULU', 'UNIVERSAL', 'ETC/UNIVERSAL',
+               'GMT0', 'ETC/GMT0', 'GMT+0', 'GMT-0', 'ETC/GMT+0', 'ETC/GMT-0', 'GREENWICH', 'ETC/GREENWICH')
+
+
 def check_choice(field, value):
     """The problem with a value outside a fixed list of Moodle's (country, timezone); None when it is in it."""
     if value in (None, ''):
@@ -361,6 +366,8 @@ def check_choice(field, value):
     elif field == 'timezone':
         if value != '99' and value not in TIMEZONES:
             close = [name for name in TIMEZONES if name.lower() == value.lower()]
+            if not close and value.upper() in UTC_ALIASES:
+                close = ['UTC']
             hint = 'use %s' % show(close[0]) if close else 'give a name such as Europe/London or America/New_York'
             return ('timezone %s is not a time zone Moodle lists (core_date: the zone names PHP knows, or 99 for the '
                     'site\'s default): %s' % (show(value), hint))

@@ -175,6 +175,9 @@ def test_country_timezone_and_email():
     assert check_choice('timezone', '99') is None and check_choice('timezone', 'America/New_York') is None
     assert "timezone 'Mars/Olympus' is not a time zone Moodle lists" in check_choice('timezone', 'Mars/Olympus')
     assert "use 'Europe/London'" in check_choice('timezone', 'europe/london')
+    # PHP's other names for UTC are not in Moodle's list: UTC is suggested.
+    assert "timezone 'Etc/UTC' is not a time zone Moodle lists" in check_choice('timezone', 'Etc/UTC')
+    assert "use 'UTC'" in check_choice('timezone', 'Etc/UTC') and "use 'UTC'" in check_choice('timezone', 'GMT')
     assert check_email('a.b+c@example.org') is None
     assert 'email' in check_email('not-an-email') and 'validate_email' in check_email('a@b@c')
 
