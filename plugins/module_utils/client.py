@@ -418,9 +418,10 @@ class MoodleClient:
             response = self.session.post(self._post_url, data=data, timeout=self.timeout, verify=self.verify,
                                          allow_redirects=False)
         except requests.exceptions.SSLError as exc:
-            if plain_http_answer(exc):
+            plain_http = plain_http_answer(exc)
+            if plain_http:
                 raise MoodleError('%s answers plain HTTP, not HTTPS, on this port (OpenSSL: %s)' % (
-                    self.base_url, plain_http_answer(exc)), kind='tls', function=function,
+                    self.base_url, plain_http), kind='tls', function=function,
                     hint='url says https:// but the port serves http://: give the site\'s HTTPS address (usually '
                          'without a port), or http:// if the site really has no TLS; validate_certs does not change '
                          'this')

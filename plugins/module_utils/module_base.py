@@ -89,14 +89,14 @@ def group_problems(problems):
     that name objects the site does not have are one entry per kind of object (``no user with username: 'b3001',
     'b3002' (2 items)``). Each problem stays whole in the per-item results."""
     groups, order = {}, []
-    for problem in problems:
+    for index, problem in enumerate(problems):
         cause = getattr(problem, 'cause', None)
-        if cause is None:
-            key = ('text', problem)
-        elif isinstance(cause, Missing):
-            key = ('missing', cause.what, str(cause)[len('no %s %r' % (cause.what, cause.value)):])
-        else:
+        if isinstance(cause, Missing):
+            key = ('missing', cause.what, cause.hint)
+        elif cause is not None:
             key = ('cause', cause)
+        else:
+            key = ('alone', index)      # a plain text: not known to share its cause
         if key not in groups:
             groups[key] = []
             order.append(key)
@@ -109,10 +109,8 @@ def group_problems(problems):
         elif key[0] == 'missing':
             values = list(dict.fromkeys(repr(member.cause.value) for member in members))
             lines.append('no %s: %s%s (%d items)' % (key[1], shorten(values, 10), key[2], len(members)))
-        elif key[0] == 'cause':
-            lines.append('%s (%s)' % (key[1], shorten(member.label for member in members)))
         else:
-            lines.append('%s (%d times)' % (key[1], len(members)))
+            lines.append('%s (%s)' % (key[1], shorten(member.label for member in members)))
     return lines
 
 
@@ -191,7 +189,6 @@ class MoodleModule:
         self.client = client_from_params(self.module)
         self.api = MoodleAPI(self.client)
         self._warnings = {}
-        self._not_yet = {}
         self.not_found = {}
         self.input_errors = []
 
@@ -316,9 +313,6 @@ class MoodleModule:
         problem stands: a real run fails before any write)."""
         if not (self.module.check_mode and isinstance(problem, Missing)):
             return False
-        values = self._not_yet.setdefault(problem.what, [])
-        if problem.value not in values:
-            values.append(problem.value)
         self.not_found.setdefault(label, []).append(problem)
         return True
 
@@ -365,14 +359,16 @@ class MoodleModule:
         change.warnings.append(why)
 
     def _emit_warnings(self):
-        if self._not_yet:
-            missing = '; '.join('%s %s' % (what, shorten((repr(value) for value in values), 10))
-                                for what, values in self._not_yet.items())
+        not_yet = {}            # what -> the values, each once, in the order the items named them
+        for problems in self.not_found.values():
+            for problem in problems:
+                not_yet.setdefault(problem.what, {})[repr(problem.value)] = True
+        if not_yet:
+            missing = '; '.join('%s %s' % (what, shorten(values, 10)) for what, values in not_yet.items())
             self.module.warn(
                 'Check mode: not on the site yet: %s. The items that refer to them are shown as they would be done '
                 'once they exist (an earlier task of this run may create them); a real run fails before any write if '
                 'they still do not exist' % missing)
-            self._not_yet = {}
         for text, labels in self._warnings.items():
             if labels:
                 shown = shorten(labels, 5)
@@ -382,8 +378,7 @@ class MoodleModule:
     # -- the run -----------------------------------------------------------------------
     def run(self):
         self.input_errors = []
-        self._not_yet = {}          # check mode: {what: [values]} the run refers to and the site does not have yet
-        self.not_found = {}         # check mode: {label: [problems]} of the items that refer to them
+        self.not_found = {}         # check mode: {label: [problems]} of objects the items refer to, not on the site yet
         items = self.validate(self.items())
         try:
             self.api.require(self.required_functions)

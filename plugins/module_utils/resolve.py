@@ -40,14 +40,15 @@ _DELETED_EMAIL = re.compile(r'^[0-9a-f]{32}$')
 class Missing(str):
     """A look-up problem that means "there is no such object" (not ambiguous, not deleted).
 
-    It reads as its message; ``what`` (``user with username``) and ``value`` let a module treat it apart: in check
-    mode an earlier task of the same run may create the object.
+    It reads as its message; ``what`` (``user with username``), ``value`` and ``hint`` (what follows them) let a
+    module treat it apart: in check mode an earlier task of the same run may create the object.
     """
 
     def __new__(cls, what, value, hint=''):
         text = str.__new__(cls, 'no %s %r%s' % (what, value, hint))
         text.what = what
         text.value = value
+        text.hint = hint
         return text
 
 

@@ -744,15 +744,8 @@ class MoodleRoleAssignmentModule(MoodleModule):
 
     def _decide_pending(self, change, errors):
         """Check mode: the user or the instance does not exist yet, so neither does the assignment."""
-        present = change.item['state'] == 'present'
-        change.action = 'assigned' if present else 'unchanged'
-        change.data['verified'] = True
-        change.before = {'assigned': False}
-        change.after = {'assigned': present}
-        if change.changed:
-            problem = self._not_assignable(change)
-            if problem:
-                errors.append(ItemProblem(change.label, problem))
+        change.data.update(current=False, verified=True)
+        self._decide(change, errors)
         self.note_not_found(change)
 
     def _not_assignable(self, change):
