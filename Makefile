@@ -18,13 +18,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(abspath $(INSTALLED))
 export ANSIBLE_FORCE_COLOR ?= 0
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv stage build install sanity units conformance integration integration-moodle moodle-site record-conformance test demo bench clean \
+.PHONY: help venv stage build install sanity units conformance integration integration-moodle moodle-site record-conformance test test-serial demo bench clean \
         docs lint ee test-core test-oldest test-newest changelog-release
 
 help:
 	@echo "make demo         provision users against the emulator (or MOODLE_URL/MOODLE_TOKEN), twice"
 	@echo "make test         sanity + units (client, modules, emulator conformance) + integration, units and"
-	@echo "                  integration on ansible-core $(OLDEST_CORE) and $(NEWEST_CORE) too, then docs, lint and ee"
+	@echo "                  integration on ansible-core $(OLDEST_CORE) and $(NEWEST_CORE) too, docs, lint and ee, in two lanes"
+	@echo "make test-serial  the same, one layer after another"
 	@echo "make sanity|units|conformance|integration|bench|build|clean"
 	@echo "make docs         module and role reference + guides as HTML in docs/build/html (checked for broken references)"
 	@echo "make lint         ansible-lint (production profile) on the role, the examples and the integration playbooks"
@@ -81,6 +82,8 @@ MOODLE_VERSIONS ?= 4.5 5.1
 SITE_INDEPENDENT_TARGETS ?= role_setup_configure
 SITE_EXCLUDES = $(foreach t,$(SITE_INDEPENDENT_TARGETS),--exclude $(t))
 VERSION ?= 5.1
+# Where integration-moodle records each version it passed (real-site-VERSION.passed), for the closing summary.
+REAL_SITES_RECORD_DIR ?= $(abspath $(STAGE))/tests/output
 moodle-site: build
 	$(BIN)/python hacking/moodle_site.py up $(VERSION)
 
@@ -91,22 +94,35 @@ record-conformance: build
 # The integration targets against each real site, with the token the setup role issued.
 # Outside CI, a machine that cannot have the sites (not root, no Moodle source) skips this layer, saying so.
 integration-moodle: stage build
-	@if [ -z "$$CI" ] && ! $(BIN)/python hacking/moodle_site.py can-build $(MOODLE_VERSIONS); then \
+	@if [ -z "$(strip $(MOODLE_VERSIONS))" ]; then echo "integration-moodle: no Moodle version asked for"; exit 0; fi; \
+	if [ -z "$$CI" ] && ! $(BIN)/python hacking/moodle_site.py can-build $(MOODLE_VERSIONS); then \
 	  echo "integration-moodle: NOT RUN - real Moodle sites need root and a Moodle source (MOODLE_SOURCE); see docs/test-site.md"; \
 	  exit 0; fi; \
-	set -e; mkdir -p $(STAGE)/tests/output; rm -f $(STAGE)/tests/output/real-sites-passed.txt; for version in $(MOODLE_VERSIONS); do \
+	set -e; mkdir -p $(REAL_SITES_RECORD_DIR); for version in $(MOODLE_VERSIONS); do \
+	  rm -f $(REAL_SITES_RECORD_DIR)/real-site-$$version.passed; \
 	  echo "=== integration against a real Moodle $$version"; \
 	  $(BIN)/python hacking/with_emulator.py --site $$version --config $(STAGE)/tests/integration/integration_config.yml -- \
 	    bash -c 'cd $(STAGE) && ansible-test integration --python $(ANSIBLE_PYTHON) --color no $(SITE_EXCLUDES)'; \
-	  echo "$$version" >> $(STAGE)/tests/output/real-sites-passed.txt; \
+	  touch $(REAL_SITES_RECORD_DIR)/real-site-$$version.passed; \
 	done
 
 # The version matrix: sanity, units and integration (emulator and real Moodle 4.5 and 5.1) on ansible-core
-# 2.19 ($(VENV)); units and
-# integration on the oldest supported (2.16); sanity, units and integration on the newest that
-# installs here (2.21, Python 3.12); then the docs, lint and EE checks.
-test: sanity units integration integration-moodle test-oldest test-newest docs lint ee
-	@$(BIN)/python hacking/summary.py $(STAGE)
+# 2.19 ($(VENV)); units and integration on the oldest supported (2.16); sanity, units and integration on the
+# newest that installs here (2.21, Python 3.12); the docs, lint and EE checks.
+# Two lanes run side by side (hacking/lanes.py: each lane one make invocation, its output printed whole when it
+# ends), each with its own build folder and Moodle site; their work is balanced to end together. The real-site
+# layer waits for the sites .ci/run builds in the background. `make test-serial` runs the same in one line.
+LANE_B_BUILD := $(BUILD)/lane-b
+TEST_LANE_A := sanity units integration test-oldest integration-moodle MOODLE_VERSIONS=$(firstword $(MOODLE_VERSIONS))
+TEST_LANE_B := test-newest integration-moodle docs lint ee BUILD=$(LANE_B_BUILD) \
+               MOODLE_VERSIONS="$(wordlist 2,99,$(MOODLE_VERSIONS))" REAL_SITES_RECORD_DIR=$(REAL_SITES_RECORD_DIR)
+test: venv
+	@rm -f $(REAL_SITES_RECORD_DIR)/real-site-*.passed
+	@$(BIN)/python hacking/lanes.py --log-dir $(BUILD)/lanes --lane '$(TEST_LANE_A)' --lane '$(TEST_LANE_B)'
+	@$(BIN)/python hacking/summary.py $(STAGE) $(REAL_SITES_RECORD_DIR)
+
+test-serial: sanity units integration integration-moodle test-oldest test-newest docs lint ee
+	@$(BIN)/python hacking/summary.py $(STAGE) $(REAL_SITES_RECORD_DIR)
 
 demo: build
 	$(BIN)/python hacking/with_emulator.py -- $(BIN)/python hacking/demo.py

@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print one closing line for `make test`: what ran in each layer, from ansible-test's JUnit files.
 
+    summary.py STAGE [REAL_SITES_RECORD_DIR]
+
 Fails when a layer ran no test at all, so an empty suite never passes.
 """
 
@@ -34,17 +36,15 @@ def integration_targets(stage):
     return targets
 
 
-def real_sites(stage):
-    """The real Moodle versions `make integration-moodle` passed in this build (empty when it did not run)."""
-    path = os.path.join(stage, 'tests', 'output', 'real-sites-passed.txt')
-    if not os.path.exists(path):
-        return []
-    with open(path) as handle:
-        return [line.strip() for line in handle if line.strip()]
+def real_sites(record_dir):
+    """The real Moodle versions `make integration-moodle` passed (real-site-VERSION.passed; none when it did not run)."""
+    names = [os.path.basename(path) for path in glob.glob(os.path.join(record_dir, 'real-site-*.passed'))]
+    return sorted(name[len('real-site-'):-len('.passed')] for name in names)
 
 
 def main():
     stage = sys.argv[1]
+    record_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(stage, 'tests', 'output')
     junit = os.path.join(stage, 'tests', 'output', 'junit')
     units = junit_counts(os.path.join(junit, '*units*.xml'))
     sanity = junit_counts(os.path.join(junit, 'ansible-test-sanity*.xml'))
@@ -52,7 +52,7 @@ def main():
     print('sanity: %d tests, %d failed' % (sanity[0], sanity[1]))
     print('units (client, modules, emulator conformance): %d tests, %d failed, %d skipped' % units)
     print('integration: %d targets passed: %s' % (len(targets), ', '.join(targets)))
-    real = real_sites(stage)
+    real = real_sites(record_dir)
     for version in real:
         print('integration against a real Moodle %s: %d targets passed' % (version, len(targets)))
     passed = (units[0] - units[1] - units[2]) + (sanity[0] - sanity[1]) + len(targets) * (1 + len(real))
