@@ -90,7 +90,7 @@ def run(lanes):
         lane.start()
     waiting = list(lanes)
     while waiting:
-        time.sleep(2)
+        time.sleep(1)
         for lane in [lane for lane in waiting if lane.poll()]:
             waiting.remove(lane)
             say('%s %s in %d s' % (lane.name, lane.verdict(), lane.seconds))
