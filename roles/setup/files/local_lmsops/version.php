@@ -25,7 +25,7 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_lmsops';
-$plugin->version = 2026112400; // 1.1.0: local_lmsops_get_access_information.
+$plugin->version = 2026113000; // 1.2.0: get_users, get_enrolments, list_role_assignments (paged bulk reads).
 $plugin->requires = 2023042400; // Moodle 4.2: the core_external API.
 $plugin->maturity = MATURITY_STABLE;
-$plugin->release = '1.1.0';
+$plugin->release = '1.2.0';

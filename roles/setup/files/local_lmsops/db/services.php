@@ -17,7 +17,7 @@
 /**
  * Web-service functions of local_lmsops.
  *
- * All four are read-only. No service is created: add the functions to the
+ * All are read-only. No service is created: add the functions to the
  * service your token belongs to (the lmsops.moodle setup role does it).
  *
  * @package    local_lmsops
@@ -56,5 +56,28 @@ $functions = [
             . ' the roles it may assign (Allow role assignments, get_assignable_roles) and where roles can be assigned.',
         'type' => 'read',
         'capabilities' => '',
+    ],
+    'local_lmsops_get_users' => [
+        'classname' => 'local_lmsops\external\get_users',
+        'methodname' => 'execute',
+        'description' => 'Users found by id, username, email or idnumber (or all users, paged), with only the fields the'
+            . ' lmsops.moodle collection compares; never a password. One query for the users, one for their custom fields.',
+        'type' => 'read',
+        'capabilities' => 'moodle/user:viewdetails, moodle/user:viewalldetails',
+    ],
+    'local_lmsops_get_enrolments' => [
+        'classname' => 'local_lmsops\external\get_enrolments',
+        'methodname' => 'execute',
+        'description' => 'User enrolments of some courses or users (paged) with method, status, dates, course roles and,'
+            . ' optionally, the users\' username, email and idnumber.',
+        'type' => 'read',
+        'capabilities' => 'moodle/course:enrolreview',
+    ],
+    'local_lmsops_list_role_assignments' => [
+        'classname' => 'local_lmsops\external\list_role_assignments',
+        'methodname' => 'execute',
+        'description' => 'Role assignments made in some contexts and/or held by some users, in any context (paged).',
+        'type' => 'read',
+        'capabilities' => 'moodle/role:review',
     ],
 ];
