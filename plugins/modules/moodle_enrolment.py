@@ -157,6 +157,12 @@ notes:
     P(lmsops.moodle.setup#role) role) - when the service also offers local_lmsops_get_roles,
     local_lmsops_get_role_assignments and local_lmsops_get_user_enrolments, the module reads each enrolment's
     method, status, start and end dates exactly, and the site's real role list.
+  - "Reads: each course once. Without the plugin, its enrolled users (id, roles and only the user field the items
+    name users by) also resolve the users already enrolled, so a run that changes nothing reads no user profile;
+    only the other users are looked up (core_user_get_users_by_field, or on a small site one read of the site's user
+    list, id and that field only). A user found among the enrolled users by O(user_field=email) or
+    O(user_field=idnumber), which several users may share, is looked up site-wide before anything is written for
+    them, and an ambiguous value fails as before."
   - "Without the plugin, what is verified: whether the user is enrolled in the course (by any enrolment method), the
     user's roles in the course, and whether the enrolment is active now. What is not: the dates (core Moodle has no
     function that returns them) and whether a not-active enrolment is suspended or outside its dates. Dates given for
@@ -351,7 +357,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.dates import DateErr
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
     ITEM_ERROR_KINDS, Change, ItemProblem, MoodleModule, committed_before)
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
-    RoleCatalogue, resolve_courses, resolve_users)
+    RoleCatalogue, UserDirectory, resolve_courses)
 
 DEFAULT_ROLE = 'student'
 PLUGIN = 'the companion plugin local_lmsops'
@@ -619,18 +625,19 @@ class MoodleEnrolmentModule(MoodleModule):
         return problems
 
     # -- reading --------------------------------------------------------------------------
-    def read_enrolments(self, course_users, status_courses=()):
+    def read_enrolments(self, course_users, status_courses=(), rosters=None):
         """{(courseid, userid): current} for the given {courseid: [userid]}.
 
-        With the plugin: one read per course, exact. Without: core_enrol_get_enrolled_users per course, plus its
-        onlysuspended read for the courses in ``status_courses``. Every (role id, shortname) seen is fed to the
-        role catalogue.
+        With the plugin: one read per course, exact. Without: core_enrol_get_enrolled_users per course (taken from
+        ``rosters``, {courseid: enrolled users}, when the run has read it already), plus its onlysuspended read for the
+        courses in ``status_courses``. Every (role id, shortname) seen is fed to the role catalogue.
         """
         found = {}
         for courseid, userids in course_users.items():
             if self.exact:
                 rows = {}
-                for row in self.api.plugin_get_user_enrolments(courseid, sorted(set(userids))):
+                read = (rosters or {}).get(courseid)
+                for row in self.api.plugin_get_user_enrolments(courseid, sorted(set(userids))) if read is None else read:
                     rows.setdefault(row['userid'], []).append(row)
                 for userid, user_rows in rows.items():
                     roles = self._observed(user_rows[0].get('roles'))
@@ -643,7 +650,8 @@ class MoodleEnrolmentModule(MoodleModule):
                                        timeend=int(manual[0].get('timeend') or 0))
                     found[(courseid, userid)] = current
             else:
-                for user in self.api.get_enrolled_users(courseid):
+                users = (rosters or {}).get(courseid)
+                for user in self.api.get_enrolled_users(courseid) if users is None else users:
                     found[(courseid, user['id'])] = dict(exact=False, enrolled=True, active=None,
                                                          roles=self._observed(user.get('roles')))
         self.read_status(found, [c for c in status_courses if c in course_users])
@@ -654,7 +662,8 @@ class MoodleEnrolmentModule(MoodleModule):
         if self.exact:
             return
         for courseid in dict.fromkeys(courseids):
-            not_active = set(user['id'] for user in self.api.get_enrolled_users(courseid, onlysuspended=True))
+            suspended = self.api.get_enrolled_users(courseid, fields=('id',), onlysuspended=True)
+            not_active = set(user['id'] for user in suspended)
             for (cid, userid), current in found.items():
                 if cid == courseid:
                     current['active'] = userid not in not_active
@@ -671,7 +680,11 @@ class MoodleEnrolmentModule(MoodleModule):
         """Resolve, read and compare every item; every problem found joins the base's list (one failure names all)."""
         self.exact = self.api.plugin_available()
         self.catalogue = RoleCatalogue(self.api)
-        courses, users, errors = self._resolve(items)
+        self.directory = UserDirectory(self.api)
+        courses, errors = self._resolve(items, 'course', lambda field, values: resolve_courses(self.api, field, values))
+        rosters = self._read_rosters(items, courses)
+        users, user_errors = self._resolve(items, 'user', self.directory.resolve)
+        errors = self._in_item_order(items, errors + user_errors)
         given = items
         pending = [(label, item) for label, item in items if label in self.not_found]
         items = [(label, item) for label, item in items if label in courses and label in users]
@@ -685,7 +698,7 @@ class MoodleEnrolmentModule(MoodleModule):
             seen[pair] = label
             course_users.setdefault(pair[0], []).append(pair[1])
 
-        found = self.read_enrolments(course_users)
+        found = self.read_enrolments(course_users, rosters=rosters)
         if self.catalogue.contradictions:
             self.fail_on_input_errors(errors)   # problems with the input first, then the site's contradiction
         self.catalogue.check()
@@ -710,6 +723,7 @@ class MoodleEnrolmentModule(MoodleModule):
                                                    wanted[label], found, now)
             if problem:
                 errors.append(ItemProblem(label, problem))
+        errors.extend(self._confirm_users([(label, item) for label, item in items if planned[label].changed]))
         for label, item in pending:
             if label in wanted:
                 planned[label] = self._pending_change(label, item, courses.get(label), users.get(label), wanted[label],
@@ -761,34 +775,76 @@ class MoodleEnrolmentModule(MoodleModule):
             change.warnings.append(text)
         return change, outcome['problem']
 
-    def _resolve(self, items):
-        """Courses and users of every item, in batched reads: ({label: course}, {label: user}, errors).
+    def _read_rosters(self, items, courses):
+        """{courseid: enrolled users, or with the plugin enrolment rows} of every course named, each read once, with
+        the user fields the items name users by: the users read resolve the items that name them (UserDirectory).
+
+        Core: core_enrol_get_enrolled_users per course, with id, roles and those fields only. Plugin: one
+        local_lmsops_get_enrolments read of every course when the service offers it (else nothing here: the courses
+        are read once the user ids are known).
+        """
+        courseids = list(dict.fromkeys(course['id'] for course in courses.values()))
+        if self.exact:
+            return self._plugin_rosters(items, courseids) if self.api.offers('local_lmsops_get_enrolments') else {}
+        fields = ('id', 'roles') + tuple(sorted(set(item['user_field'] for dummy, item in items) - set(['id'])))
+        rosters = {}
+        for courseid in courseids:
+            rosters[courseid] = self.api.get_enrolled_users(courseid, fields=fields)
+            self.directory.learn(rosters[courseid])
+        return rosters
+
+    def _plugin_rosters(self, items, courseids):
+        if not courseids:
+            return {}
+        userfields = any(item['user_field'] != 'id' for dummy, item in items)
+        rows = self.api.plugin_get_enrolments(courseids, userfields=userfields)
+        self.directory.learn([dict(id=row['userid'], username=row.get('username'), email=row.get('email'),
+                                   idnumber=row.get('idnumber')) for row in rows])
+        rosters = dict((courseid, []) for courseid in courseids)
+        for row in rows:
+            rosters[row['courseid']].append(row)
+        return rosters
+
+    def _resolve(self, items, kind, resolver):
+        """({label: record}, errors) for the courses or users (``kind``) of every item, one ``resolver(field, values)``
+        per field.
 
         In check mode a course or user that does not exist is not an error (an earlier task may create it): such
         items are listed in ``self.not_found``.
         """
-        errors = dict((label, []) for label, dummy in items)
-        results = {}
-        for kind, resolver in (('course', resolve_courses), ('user', resolve_users)):
-            by_field = {}
-            for dummy, item in items:
-                by_field.setdefault(item['%s_field' % kind], []).append(text_value(item[kind]))
-            found, problems = {}, {}
-            for field, values in by_field.items():
-                field_found, field_problems = resolver(self.api, field, values)
-                for value, record in field_found.items():
-                    found[(field, value)] = record
-                for value, problem in field_problems.items():
-                    problems[(field, value)] = problem
-            resolved = {}
-            for label, item in items:
-                key = (item['%s_field' % kind], text_value(item[kind]))
-                if key in found:
-                    resolved[label] = found[key]
-                elif not self.defer_missing(label, problems.get(key)):
-                    errors[label].append(ItemProblem(label, problems.get(key, 'no %s %r' % (kind, item[kind]))))
-            results[kind] = resolved
-        return results['course'], results['user'], [text for label, dummy in items for text in errors[label]]
+        by_field = {}
+        for dummy, item in items:
+            by_field.setdefault(item['%s_field' % kind], []).append(text_value(item[kind]))
+        found, problems = {}, {}
+        for field, values in by_field.items():
+            field_found, field_problems = resolver(field, values)
+            for value, record in field_found.items():
+                found[(field, value)] = record
+            for value, problem in field_problems.items():
+                problems[(field, value)] = problem
+        resolved, errors = {}, []
+        for label, item in items:
+            key = (item['%s_field' % kind], text_value(item[kind]))
+            if key in found:
+                resolved[label] = found[key]
+            elif not self.defer_missing(label, problems.get(key)):
+                errors.append(ItemProblem(label, problems.get(key, 'no %s %r' % (kind, item[kind]))))
+        return resolved, errors
+
+    @staticmethod
+    def _in_item_order(items, errors):
+        order = dict((label, index) for index, (label, dummy) in enumerate(items))
+        return sorted(errors, key=lambda error: order.get(error.label, len(order)))
+
+    def _confirm_users(self, items):
+        """Problems of the items about to be written whose user was found among enrolled users by a value users may
+        share (e-mail, idnumber): each such value is looked up site-wide first, and an ambiguous one fails."""
+        errors = []
+        for field in sorted(set(item['user_field'] for dummy, item in items)):
+            named = [(label, text_value(item['user'])) for label, item in items if item['user_field'] == field]
+            problems = self.directory.confirm(field, [value for dummy, value in named])
+            errors.extend(ItemProblem(label, problems[value]) for label, value in named if value in problems)
+        return errors
 
     def _role(self, item):
         """(roleid, shortname, problem) for an item's role, checked against the catalogue."""

@@ -146,6 +146,12 @@ notes:
     core_course_get_courses_by_field, core_course_get_categories, core_enrol_get_enrolled_users,
     core_role_assign_roles, core_role_unassign_roles. The token user needs moodle/role:assign in each context, and
     Moodle's "Allow role assignments" must let its role assign the target roles.
+  - "Reads: each course, category and user named once. Without the plugin, each course's enrolled users (id, roles
+    and only the user field the items name users by) also resolve the users already enrolled; only the other users
+    are looked up (core_user_get_users_by_field, or on a small site one read of the site's user list, id and that
+    field only). A user found among the enrolled users by O(user_field=email) or O(user_field=idnumber), which several
+    users may share, is looked up site-wide before anything is written for them, and an ambiguous value fails as
+    before."
   - Optional, for exact reads everywhere - the companion plugin's local_lmsops_get_roles,
     local_lmsops_get_role_assignments and local_lmsops_get_user_enrolments (all three must be offered).
   - B(Verified without the plugin) - course roles of users enrolled in the course (read with
@@ -333,7 +339,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.api import CONTEXT_L
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, ItemProblem, MoodleModule
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
-    RoleCatalogue, resolve_categories, resolve_courses, resolve_users)
+    RoleCatalogue, UserDirectory, resolve_categories, resolve_courses)
 
 # For each context: the instance fields allowed (the first is the default).
 INSTANCE_FIELDS = {
@@ -499,9 +505,13 @@ class MoodleRoleAssignmentModule(MoodleModule):
         self.catalogue = RoleCatalogue(self.api)
         self.exact = self.catalogue.exact
         self.observed = {}
+        self.directory = UserDirectory(self.api)
         errors = []
-        users = self._resolve_users(items, errors)
         instances = self._resolve_instances(items, errors)
+        if not self.exact:
+            self._read_courses(items, instances)
+        users = self._resolve_users(items, errors)
+        instances.update(self._user_instances(items, users))
         changes = []
         for label, item in items:
             change = Change(item, label, _text(item['user']))
@@ -512,8 +522,6 @@ class MoodleRoleAssignmentModule(MoodleModule):
                                roleid=item.get('role_id'), role=item.get('role'), verified=False, current=None, owners=[])
             change.id = change.data['userid']
             changes.append(change)
-        if not self.exact:
-            self._read_courses(changes)
         self._resolve_roles(changes, errors)
         self._find_duplicates(changes, errors)
         if self.catalogue.contradictions and any(c.item.get('role') for c in changes):
@@ -525,6 +533,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
             self._read_plugin(resolved, errors)
         for change in resolved:
             self._decide(change, errors)
+        self._confirm_users([change for change in resolved if change.changed], errors)
         for change in changes:
             if change.label in self.not_found and change.data['roleid'] is not None:
                 self._decide_pending(change, errors)
@@ -542,7 +551,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
                 wanted.setdefault(field, []).append(ref_value(field, item['instance']))
         ids, problems = {}, {}
         for field, values in wanted.items():
-            found, missing = resolve_users(self.api, field, values)
+            found, missing = self.directory.resolve(field, values)
             for value, user in found.items():
                 ids[(field, value)] = user['id']
             for value, why in missing.items():
@@ -555,7 +564,6 @@ class MoodleRoleAssignmentModule(MoodleModule):
                 key = (instance_field(item), ref_value(instance_field(item), item['instance']))
                 if key in problems:
                     self._problem(label, problems[key], errors, 'instance: ')
-        self._users = ids
         return ids
 
     def _resolve_instances(self, items, errors):
@@ -585,9 +593,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
             if context in ('module', 'block'):
                 ids[(context, field, ref_value(field, item['instance']))] = int(_text(item['instance']))
             elif context == 'user':
-                key = (field, ref_value(field, item['instance']))
-                if key in self._users:
-                    ids[('user', field, key[1])] = self._users[key]
+                continue        # users resolve with the assignees (see _user_instances)
             elif (context, field, ref_value(field, item['instance'])) in problems:
                 self._problem(label, problems[(context, field, ref_value(field, item['instance']))], errors)
         return ids
@@ -598,22 +604,53 @@ class MoodleRoleAssignmentModule(MoodleModule):
         if not self.defer_missing(label, problem):
             errors.append(ItemProblem(label, prefix + problem if prefix else problem))
 
-    def _read_courses(self, changes):
-        """Course roles of enrolled users, per distinct course; every (id, shortname) pair shown is cross-checked."""
-        self._course_roles = {}
-        for courseid in dict.fromkeys(c.data['instanceid'] for c in changes
-                                      if c.item['context'] == 'course' and c.data['instanceid']):
-            self._course_roles[courseid] = self._read_course(courseid)
+    @staticmethod
+    def _user_instances(items, users):
+        """(context, field, value) -> user id for the user-context instances, from the users resolved."""
+        ids = {}
+        for dummy, item in items:
+            if item['context'] == 'user':
+                key = (instance_field(item), ref_value(instance_field(item), item['instance']))
+                if key in users:
+                    ids[('user',) + key] = users[key]
+        return ids
 
-    def _read_course(self, courseid):
+    def _read_courses(self, items, instances):
+        """Core only: each course named is read once (its enrolled users with id, roles and the user fields the items
+        name users by): their course roles, and users the look-ups need not ask for again."""
+        fields = ('id', 'roles') + tuple(sorted(set(item['user_field'] for dummy, item in items) - set(['id'])))
+        self._course_roles = {}
+        for key, courseid in instances.items():
+            if key[0] == 'course' and courseid not in self._course_roles:
+                users = self.api.get_enrolled_users(courseid, fields=fields)
+                self.directory.learn(users)
+                self._course_roles[courseid] = self._course_user_roles(users)
+
+    def _course_user_roles(self, users):
         roles = {}
-        for user in self.api.get_enrolled_users(courseid):
+        for user in users:
             held = roles.setdefault(user['id'], set())
             for role in user.get('roles') or []:
                 held.add(role['roleid'])
                 self.observed.setdefault(role['roleid'], role.get('shortname'))
                 self.catalogue.observe(role['roleid'], role.get('shortname'))
         return roles
+
+    def _confirm_users(self, changes, errors):
+        """Changes about to be written whose user (or user instance) was found among enrolled users by a value users
+        may share (e-mail, idnumber): each such value is looked up site-wide first, and an ambiguous one fails."""
+        named = []
+        for change in changes:
+            item = change.item
+            named.append((change, item['user_field'], ref_value(item['user_field'], item['user']), ''))
+            if item['context'] == 'user':
+                field = instance_field(item)
+                named.append((change, field, ref_value(field, item['instance']), 'instance: '))
+        for field in sorted(set(entry[1] for entry in named)):
+            problems = self.directory.confirm(field, [value for dummy, name, value, dummy2 in named if name == field])
+            for change, name, value, prefix in named:
+                if name == field and value in problems:
+                    errors.append(ItemProblem(change.label, prefix + problems[value]))
 
     def _resolve_roles(self, changes, errors):
         for change in changes:
@@ -847,7 +884,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
             return dict((c, self._key(c) in manual) for c in readable)
         courses = {}
         for courseid in dict.fromkeys(c.data['instanceid'] for c in readable):
-            courses[courseid] = self._read_course(courseid)
+            courses[courseid] = self._course_user_roles(self.api.get_enrolled_users(courseid))
         return dict((c, c.data['roleid'] in courses[c.data['instanceid']].get(c.data['userid'], set()))
                     for c in readable)
 

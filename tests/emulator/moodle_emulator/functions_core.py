@@ -9,7 +9,9 @@ import hashlib
 import re
 import secrets
 
-from .errors import CodingError, DmlMissingRecord, DmlWriteError, InvalidParameter, MoodleError, PhpError, moodle_exception
+from .errors import (
+    CodingError, DmlMissingRecord, DmlWriteError, InvalidParameter, MoodleError, PhpError, RequiredCapability,
+    moodle_exception)
 from .params import (
     PARAM_ALPHA, PARAM_ALPHANUMEXT, PARAM_AUTH, PARAM_BOOL, PARAM_EMAIL, PARAM_INT, PARAM_LANG, PARAM_NOTAGS, PARAM_PLUGIN,
     PARAM_RAW, PARAM_RAW_TRIMMED, PARAM_SEQUENCE, PARAM_TEXT, PARAM_THEME, PARAM_TIMEZONE, PARAM_USERNAME, VALUE_DEFAULT,
@@ -25,6 +27,16 @@ ADVANCED_FEATURES = [
     ('mnet_dispatcher_mode', 0), ('enablecompetencies', 1)]
 
 INTERNAL_AUTHS = ('manual', 'email', 'nologin', 'none', 'webservice')
+
+# The site course (the front page): core_enrol_get_enrolled_users lists every user of the site in it.
+SITEID = 1
+# user_get_default_fields(): the only names userfields may hold (user/lib.php).
+DEFAULT_USER_FIELDS = (
+    'id', 'username', 'fullname', 'firstname', 'lastname', 'email', 'address', 'phone1', 'phone2', 'department',
+    'institution', 'interests', 'firstaccess', 'lastaccess', 'auth', 'confirmed', 'idnumber', 'lang', 'theme',
+    'timezone', 'mailformat', 'description', 'descriptionformat', 'city', 'country', 'profileimageurlsmall',
+    'profileimageurl', 'customfields', 'groups', 'roles', 'preferences', 'enrolledcourses', 'suspended',
+    'lastcourseaccess', 'trackforums')
 
 
 def function_version(site, component):
@@ -680,12 +692,30 @@ def get_enrolled_users(call, args):
             if value.upper() not in ('ASC', 'DESC'):
                 raise InvalidParameter('Invalid value for sortdirection parameter (value: %s),allowed values are: ASC,DESC' % value)
             descending = value.upper() == 'DESC'
-    course = must_course(site, args['courseid'])
     if onlyactive and onlysuspended:
         raise CodingError('Both onlyactive and onlysuspended are set, this is probably not what you want!')
+    if args['courseid'] == SITEID:
+        course = {'id': SITEID}
+        userids = _site_users(site, onlysuspended)
+    else:
+        course = must_course(site, args['courseid'])
+        userids = _course_users(site, course, onlyactive, onlysuspended, call.now)
+    users = [site.users[u] for u in userids]
+    users.sort(key=lambda u: (u[sortby], u['id']), reverse=descending)
+    if limitfrom or limitnumber:
+        users = users[limitfrom:limitfrom + limitnumber] if limitnumber else users[limitfrom:]
+    for name in sorted(fields or ()) if users else ():
+        # user_get_user_details() checks the names, so only when it is called, for the first user
+        if name not in DEFAULT_USER_FIELDS:
+            raise moodle_exception('invaliduserfield', 'Invalid user field: %s' % name)
+    return [user_details(call, u, mode='enrolled', fields=fields, course=course) for u in users]
+
+
+def _course_users(site, course, onlyactive, onlysuspended, now):
+    """get_enrolled_sql(): ids of the users with an enrolment in the course (active ones, or only not-active ones)."""
     by_user = {}
     for ue in site.course_enrolments(course['id']):
-        by_user.setdefault(ue['userid'], []).append(site.is_active(ue, call.now))
+        by_user.setdefault(ue['userid'], []).append(site.is_active(ue, now))
     userids = []
     for userid, states in by_user.items():
         user = site.users.get(userid)
@@ -696,11 +726,19 @@ def get_enrolled_users(call, args):
         if onlysuspended and any(states):
             continue
         userids.append(userid)
-    users = [site.users[u] for u in userids]
-    users.sort(key=lambda u: (u[sortby], u['id']), reverse=descending)
-    if limitfrom or limitnumber:
-        users = users[limitfrom:limitfrom + limitnumber] if limitnumber else users[limitfrom:]
-    return [user_details(call, u, mode='enrolled', fields=fields, course=course) for u in users]
+    return userids
+
+
+def _site_users(site, onlysuspended):
+    """The site course: every user is "enrolled" on the front page (get_enrolled_join), the guest too, not the
+    deleted; course_require_view_participants() asks moodle/site:viewparticipants (or enrolreview) in the system
+    context."""
+    if onlysuspended:
+        raise CodingError('onlysuspended is not supported on frontpage; please add your own early-exit!')
+    missing = site.settings['missing_capabilities']
+    if 'moodle/site:viewparticipants' in missing and 'moodle/course:enrolreview' in missing:
+        raise RequiredCapability('View participants')
+    return [userid for userid, user in site.users.items() if not user['deleted']]
 
 
 @external('core_enrol_get_users_courses', Single({

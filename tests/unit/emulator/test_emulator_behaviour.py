@@ -279,6 +279,33 @@ def test_enrolled_users_options(ws):
     assert ws('core_enrol_get_users_courses', {'userid': str(ids['bob'])}).json() == []
 
 
+def test_enrolled_users_carry_only_the_fields_asked_for_and_refuse_unknown_ones(ws):
+    ids = create(ws, 'alice')
+    fields = {'courseid': '4', 'options[0][name]': 'userfields', 'options[0][value]': 'id,username,roles'}
+    empty = ws('core_enrol_get_enrolled_users', dict(fields, **{'options[0][value]': 'id,bogus'})).json()
+    assert empty == []      # as on 5.1: the names are checked per user, so an empty course answers nothing wrong
+    ws('enrol_manual_enrol_users', {'enrolments[0][roleid]': '5', 'enrolments[0][userid]': str(ids['alice']),
+                                    'enrolments[0][courseid]': '4'})
+    alice = ws('core_enrol_get_enrolled_users', fields).json()
+    # fullname always comes too (user_get_user_details adds id and fullname), as seen on 5.1
+    assert sorted(alice[0]) == ['fullname', 'id', 'roles', 'username'] and alice[0]['roles'][0]['shortname'] == 'student'
+    bogus = ws('core_enrol_get_enrolled_users', dict(fields, **{'options[0][value]': 'id,bogus'})).json()
+    assert (bogus['errorcode'], bogus['message']) == ('invaliduserfield', 'Invalid user field: bogus')
+
+
+def test_the_site_course_lists_every_user_of_the_site(ws, emulator):
+    ids = create(ws, 'alice', 'bob')
+    ws('core_user_delete_users', {'userids[0]': str(ids['bob'])})
+    listed = ws('core_enrol_get_enrolled_users', {'courseid': '1', 'options[0][name]': 'userfields',
+                                                  'options[0][value]': 'id,username'}).json()
+    names = [user['username'] for user in listed]
+    assert 'guest' in names and 'alice' in names and not any(name.startswith('bob') for name in names)
+    assert names == [emulator.state.users[user['id']]['username'] for user in sorted(listed, key=lambda u: u['id'])]
+    refused = ws('core_enrol_get_enrolled_users', {'courseid': '1', 'options[0][name]': 'onlysuspended',
+                                                   'options[0][value]': '1'}).json()
+    assert refused['errorcode'] == 'codingerror'
+
+
 def test_unknown_function_and_access_by_token(ws, emulator):
     assert ws('core_no_such', {}).json()['errorcode'] == 'invalidrecordunknown'
     assert ws('core_user_get_users', {'criteria[0][key]': 'id', 'criteria[0][value]': '2'}, token='limited').json()['errorcode'] == 'accessexception'

@@ -265,8 +265,28 @@ def test_3000_items_never_reach_max_input_vars_and_all_arrive(server):
     assert sent == [u['username'] for u in users]
 
 
-def test_flat_values_are_chunked_too(server):
+def test_enrolments_leave_out_the_options_moodle_reads_as_zero(server):
+    server.respond = lambda r: json_answer(None)
+    MoodleAPI(client_for(server, max_input_vars=5000)).enrol_users(
+        [{'roleid': 5, 'userid': n, 'courseid': 2, 'timestart': 0, 'timeend': 0, 'suspend': False} for n in range(1000)]
+        + [{'roleid': 5, 'userid': 9999, 'courseid': 2, 'timestart': 100, 'timeend': 200, 'suspend': True}])
+    # 1000 x 3 fields fit one request (with all six they would need two)
+    assert len(server.requests) == 1
+    sent = [k for k, dummy in server.requests[0].fields if k.startswith('enrolments[')]
+    assert len(sent) == 3 * 1000 + 6 and 'enrolments[1000][suspend]' in sent and 'enrolments[0][timestart]' not in sent
+
+
+def test_enrolled_users_are_read_with_the_fields_asked_for(server):
     server.respond = lambda r: json_answer([])
+    api = MoodleAPI(client_for(server))
+    api.get_enrolled_users(2, fields=('id', 'roles', 'username'))
+    api.get_enrolled_users(1, fields=('id',), limitfrom=400, limitnumber=1)
+    assert [r.params.get('options[0][value]') for r in server.requests] == ['id,roles,username', 'id']
+    assert server.requests[1].params.get('options[1][name]') == 'limitfrom'
+
+
+def test_flat_values_are_chunked_too(server):
+    server.respond = lambda r: json_answer({'functions': []} if r.params['wsfunction'] == 'core_webservice_get_site_info' else [])
     MoodleAPI(client_for(server, max_input_vars=100)).get_users_by_field('username', ['u%d' % n for n in range(1000)])
     assert all(len(r.fields) < 100 for r in server.requests)
     assert sum(1 for r in server.requests for k, dummy in r.fields if k.startswith('values[')) == 1000

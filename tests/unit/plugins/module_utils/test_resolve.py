@@ -9,7 +9,8 @@ import pytest
 
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
-    STANDARD_ROLES, Missing, RoleCatalogue, is_deleted_user, resolve_categories, resolve_courses, resolve_users)
+    SITE_LIST_FACTOR, SITE_LIST_MIN, STANDARD_ROLES, Missing, RoleCatalogue, UserDirectory, is_deleted_user,
+    resolve_categories, resolve_courses, resolve_users)
 
 PLUGIN_ROLES = [
     {'id': 1, 'shortname': 'manager', 'contextlevels': ['system', 'coursecat', 'course']},
@@ -54,6 +55,23 @@ class FakeAPI:
     def get_categories(self, key, value):
         self.calls.append(('categories', key, value))
         return [c for c in self.categories if str(c.get(key)) == str(value)]
+
+    def site_course_id(self):
+        return 1
+
+    def offers(self, *names):
+        """Only the plugin 1.1 reads (when on): never its light user read."""
+        return False
+
+    def get_enrolled_users(self, courseid, fields=('id', 'roles'), limitfrom=0, limitnumber=0):
+        """Only the site course (every user) is faked; ``refuse`` makes it a missing capability."""
+        assert courseid == 1
+        self.calls.append(('site list', tuple(fields), limitfrom, limitnumber))
+        if getattr(self, 'refuse', False):
+            raise MoodleError('Sorry, but you do not currently have permissions to do that (View participants).',
+                              kind='permission', errorcode='nopermissions')
+        listed = [dict((k, v) for k, v in u.items() if k in fields) for u in self.users]
+        return listed[limitfrom:limitfrom + limitnumber] if limitnumber else listed
 
 
 # -- the standard catalogue -----------------------------------------------------------------
@@ -230,3 +248,59 @@ def test_a_missing_shortname_suggests_the_one_that_differs_only_in_case_or_punct
     api.calls = []
     resolve_courses(api, 'shortname', ['CHEM201'])
     assert ('courses_by_field', '', '') not in api.calls
+
+
+# -- the user directory --------------------------------------------------------------------------
+
+def test_users_already_read_answer_look_ups_by_id_and_username_without_a_request():
+    api = FakeAPI(users=[{'id': 3, 'username': 'alice'}, {'id': 4, 'username': 'bob'}])
+    directory = UserDirectory(api)
+    directory.learn([{'id': 3, 'username': 'alice', 'roles': []}])
+    assert directory.resolve('username', ['alice'])[0]['alice']['id'] == 3
+    assert directory.resolve('id', ['3'])[0]['3']['id'] == 3
+    found, problems = directory.resolve('username', ['alice', 'bob', 'nobody'])
+    assert sorted(found) == ['alice', 'bob'] and isinstance(problems['nobody'], Missing)
+    assert api.calls == [('users', 'username', ['bob', 'nobody'])]
+
+
+def test_each_value_is_looked_up_once_per_run():
+    api = FakeAPI(users=[{'id': 4, 'username': 'bob'}])
+    directory = UserDirectory(api)
+    directory.resolve('username', ['bob', 'nobody'])
+    found, problems = directory.resolve('username', ['nobody', 'bob'])
+    assert found['bob']['id'] == 4 and 'nobody' in problems
+    assert api.calls == [('users', 'username', ['bob', 'nobody'])]
+
+
+def test_an_address_matches_as_moodle_matches_it_and_stays_provisional_until_confirmed():
+    api = FakeAPI(users=[{'id': 3, 'username': 'alice', 'email': 'alice@example.com'},
+                         {'id': 6, 'username': 'alice2', 'email': 'alice@example.com'}])
+    directory = UserDirectory(api)
+    directory.learn([{'id': 3, 'email': 'alice@example.com'}, {'id': 7, 'email': 'Mixed@Example.com'}])
+    found, dummy = directory.resolve('email', ['ALICE@example.com', 'mixed@example.com'])
+    # as written or in lowercase, exactly: a stored address with capitals is not found by its lowercase spelling
+    assert found['ALICE@example.com']['id'] == 3 and 'mixed@example.com' not in found
+    problems = directory.confirm('email', ['ALICE@example.com'])
+    assert '2 users have email' in problems['ALICE@example.com']
+    assert directory.confirm('email', ['mixed@example.com']) == {}     # not provisional: looked up already
+
+
+def test_many_values_left_on_a_small_site_are_answered_by_one_read_of_its_user_list():
+    users = [{'id': n, 'username': 'u%d' % n, 'email': 'u%d@x.org' % n} for n in range(10, 10 + SITE_LIST_MIN)]
+    api = FakeAPI(users=users)
+    found, problems = UserDirectory(api).resolve('username', [u['username'] for u in users] + ['nobody'])
+    assert len(found) == SITE_LIST_MIN and list(problems) == ['nobody']
+    assert api.calls == [('site list', ('id',), SITE_LIST_FACTOR * (SITE_LIST_MIN + 1), 1),
+                         ('site list', ('id', 'username'), 0, 0), ('users', 'username', ['nobody'])]
+
+
+def test_a_large_site_or_a_token_that_may_not_list_users_falls_back_to_look_ups():
+    users = [{'id': n, 'username': 'u%d' % n} for n in range(1000)]
+    wanted = ['u%d' % n for n in range(SITE_LIST_MIN)]
+    api = FakeAPI(users=users)
+    found, dummy = UserDirectory(api).resolve('username', wanted)
+    assert len(found) == SITE_LIST_MIN and [call[0] for call in api.calls] == ['site list', 'users']
+    api = FakeAPI(users=users)
+    api.refuse = True
+    found, dummy = UserDirectory(api).resolve('username', wanted)
+    assert len(found) == SITE_LIST_MIN and [call[0] for call in api.calls] == ['site list', 'users']

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.api import PLUGIN_FUNCTIONS, REQUIRED_FUNCTIONS
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import (
+    PLUGIN_BULK_FUNCTIONS, PLUGIN_FUNCTIONS, REQUIRED_FUNCTIONS)
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import STANDARD_ASSIGNABLE, STANDARD_ROLES
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_enrolment import (
@@ -28,8 +29,9 @@ SEPT_1 = 1788220800
 
 # -- an in-memory Moodle ------------------------------------------------------------------
 class FakeSite:
-    def __init__(self, plugin=False):
+    def __init__(self, plugin=False, bulk=False):
         self.plugin = plugin
+        self.bulk = bulk            # the plugin's 1.2 bulk reads too
         self.courses = {2: dict(id=2, shortname='PHYS101', idnumber='phys101'),
                         3: dict(id=3, shortname='CHEM201', idnumber='chem201'),
                         4: dict(id=4, shortname='MATH301', idnumber='math301')}
@@ -48,10 +50,14 @@ class FakeSite:
     # site
     def site_info(self):
         functions = list(REQUIRED_FUNCTIONS['moodle_enrolment']) + (list(PLUGIN_FUNCTIONS) if self.plugin else [])
+        functions += list(PLUGIN_BULK_FUNCTIONS) if self.plugin and self.bulk else []
         return dict(userid=2, functions=[dict(name=name) for name in functions])
 
     def offered_functions(self):
         return set(f['name'] for f in self.site_info()['functions'])
+
+    def offers(self, *names):
+        return all(name in self.offered_functions() for name in names)
 
     def plugin_available(self):
         return self.plugin
@@ -83,8 +89,14 @@ class FakeSite:
             return True
         return enrolment['status'] == 0 and in_window(enrolment['timestart'], enrolment['timeend'], int(time.time()))
 
-    def get_enrolled_users(self, courseid, onlyactive=False, onlysuspended=False):
+    def site_course_id(self):
+        return 1
+
+    def get_enrolled_users(self, courseid, fields=('id', 'roles'), onlysuspended=False, limitfrom=0, limitnumber=0):
         self.calls.append(('core_enrol_get_enrolled_users', False))
+        if courseid == 1:       # the front page: every user, only the fields asked for
+            listed = [dict((k, v) for k, v in u.items() if k in fields) for uid, u in sorted(self.users.items())]
+            return listed[limitfrom:limitfrom + limitnumber] if limitnumber else listed
         users = {}
         for (cid, uid), enrolment in list(self.enrolments.items()) + list(self.others.items()):
             if cid == courseid:
@@ -92,11 +104,11 @@ class FakeSite:
         result = []
         for uid, enrolments in sorted(users.items()):
             active = any(self.active(e) for e in enrolments)
-            if onlysuspended and active or onlyactive and not active:
+            if onlysuspended and active:
                 continue
             roles = sorted(set(r for e in enrolments for r in e['roles']))
-            result.append(dict(id=uid, username=self.users[uid]['username'],
-                               roles=[dict(roleid=r, shortname=self.roles[r]) for r in roles]))
+            user = dict(self.users[uid], roles=[dict(roleid=r, shortname=self.roles[r]) for r in roles])
+            result.append(dict((k, v) for k, v in user.items() if k in fields))
         return result
 
     def plugin_get_roles(self):
@@ -105,15 +117,30 @@ class FakeSite:
                                                             for level in STANDARD_ASSIGNABLE.get(name, ('course',))])
                 for rid, name in self.roles.items()]
 
+    def plugin_get_enrolments(self, courseids, userfields=False):
+        self.calls.append(('local_lmsops_get_enrolments', False))
+        rows = []
+        for courseid in courseids:
+            for row in self._enrolment_rows(courseid):
+                row['courseid'] = courseid
+                if userfields:
+                    user = self.users[row['userid']]
+                    row.update(username=user['username'], email=user.get('email', ''), idnumber=user.get('idnumber', ''))
+                rows.append(row)
+        return rows
+
     def plugin_get_user_enrolments(self, courseid, userids=None):
         self.calls.append(('local_lmsops_get_user_enrolments', False))
+        return [row for row in self._enrolment_rows(courseid) if not userids or row['userid'] in userids]
+
+    def _enrolment_rows(self, courseid):
         rows = []
         for (cid, uid), e in sorted(self.enrolments.items()):
-            if cid == courseid and (not userids or uid in userids):
+            if cid == courseid:
                 rows.append(dict(userid=uid, enrolid=10 + cid, enrol='manual', status=e['status'],
                                  timestart=e['timestart'], timeend=e['timeend'], roles=self._roles(cid, uid)))
         for (cid, uid), e in sorted(self.others.items()):
-            if cid == courseid and (not userids or uid in userids):
+            if cid == courseid:
                 rows.extend(dict(userid=uid, enrolid=20 + cid, enrol=method, status=0, timestart=0, timeend=0,
                                  roles=self._roles(cid, uid)) for method in sorted(e['methods']))
         return rows
@@ -445,7 +472,43 @@ def test_bulk_reads_each_course_once_and_writes_in_one_call():
     again = ok(site, enrolments=items)
     assert again['summary'] == {'unchanged': 90} and site.writes() == []
     names = [name for name, dummy in site.calls]
+    # the repeat finds every user among the courses' enrolled users: no user is looked up
+    assert names.count('core_enrol_get_enrolled_users') == 3 and names.count('core_user_get_users_by_field') == 0
+
+
+def test_users_already_enrolled_are_not_looked_up_and_the_others_once():
+    site = FakeSite()
+    site.enrol(2, 3)
+    done = ok(site, enrolments=[dict(course='PHYS101', user='alice'), dict(course='PHYS101', user='carol'),
+                                dict(course='CHEM201', user='carol')])
+    assert done['summary'] == {'unchanged': 1, 'enrolled': 2}
+    names = [name for name, dummy in site.calls]
+    # alice comes from PHYS101's enrolled users; carol, in two items, is looked up once
+    assert names.count('core_user_get_users_by_field') == 1 and names.count('core_enrol_get_enrolled_users') == 2
+
+
+def test_many_users_on_a_small_site_come_from_one_read_of_the_site_list():
+    site = FakeSite()
+    for uid in range(10, 70):
+        site.users[uid] = dict(id=uid, username='u%d' % uid, email='u%d@example.org' % uid)
+    done = ok(site, enrolments=[dict(course='PHYS101', user='u%d' % uid) for uid in range(10, 70)] +
+              [dict(course='PHYS101', user='nobody', state='absent')], check_mode=True)
+    assert done['summary'] == {'enrolled': 60, 'unchanged': 1}
+    names = [name for name, dummy in site.calls]
+    # PHYS101, the probe past 4 x 61 users, the site list; only the one user not in it is looked up
     assert names.count('core_enrol_get_enrolled_users') == 3 and names.count('core_user_get_users_by_field') == 1
+
+
+def test_an_address_two_users_share_is_taken_from_the_enrolled_users_only_when_nothing_is_written():
+    site = FakeSite()
+    site.users[6] = dict(id=6, username='alice2', email='alice@example.com')
+    site.enrol(2, 3)
+    same = ok(site, course='PHYS101', user='alice@example.com', user_field='email')
+    assert same['enrolment']['action'] == 'unchanged'
+    assert [name for name, dummy in site.calls].count('core_user_get_users_by_field') == 0
+    outcome = run(site, course='PHYS101', user='alice@example.com', user_field='email', role='teacher',
+                  timestart=0, timeend=0)
+    assert outcome.failed and '2 users have email' in outcome.result['msg'] and site.writes() == []
 
 
 def test_a_rejected_item_is_isolated_and_the_rest_enrolled():
@@ -722,3 +785,16 @@ def test_a_rejected_unenrolment_is_isolated_as_before():
                                     dict(course='PHYS101', user='carol', state='absent')])
     assert [e['action'] for e in outcome.result['enrolments']] == ['unenrolled', 'failed']
     assert calls == [[3, 5], [3], [5]]
+
+
+def test_with_the_plugin_s_bulk_reads_every_course_is_read_at_once_and_enrolled_users_need_no_look_up():
+    site = FakeSite(plugin=True, bulk=True)
+    site.enrol(2, 3, status=1)
+    site.enrol(3, 3)
+    done = ok(site, enrolments=[dict(course='PHYS101', user='alice', suspended=True),
+                                dict(course='CHEM201', user='alice'), dict(course='CHEM201', user='carol')])
+    assert [e['action'] for e in done['enrolments']] == ['unchanged', 'unchanged', 'enrolled']
+    names = [name for name, dummy in site.calls]
+    # one read of both courses with the users' identities; carol alone is looked up; nothing read per course
+    assert names.count('local_lmsops_get_enrolments') == 1 and names.count('core_user_get_users_by_field') == 1
+    assert 'local_lmsops_get_user_enrolments' not in names and 'core_enrol_get_enrolled_users' not in names

@@ -84,15 +84,22 @@ class FakeSite:
         self.reads.append(('categories', key))
         return [c for c in self.categories if str(c.get(key)) == str(value)]
 
-    def get_enrolled_users(self, courseid):
+    def site_course_id(self):
+        return 1
+
+    def offers(self, *names):
+        return all(name in CORE + (PLUGIN if self.plugin else []) for name in names)
+
+    def get_enrolled_users(self, courseid, fields=('id', 'roles'), limitfrom=0, limitnumber=0):
         self.reads.append(('enrolled', courseid))
         names = dict((r['id'], r['shortname']) for r in self.roles)
         answer = []
         for user in self.users:
-            if user['id'] in self.enrolled.get(courseid, ()):
+            if courseid == 1 or user['id'] in self.enrolled.get(courseid, ()):
                 roles = sorted(set(ra[1] for ra in self.ras if ra[0] == user['id'] and ra[2:4] == ('course', courseid)))
-                answer.append(dict(user, roles=[{'roleid': rid, 'shortname': names.get(rid)} for rid in roles]))
-        return answer
+                user = dict(user, roles=[{'roleid': rid, 'shortname': names.get(rid)} for rid in roles])
+                answer.append(dict((k, v) for k, v in user.items() if k in fields and v != ''))
+        return answer[limitfrom:limitfrom + limitnumber] if limitnumber else answer
 
     def plugin_get_role_assignments(self, contexts, userids=None, roleids=None):
         self.reads.append(('plugin_ras', len(contexts)))
@@ -586,3 +593,26 @@ def test_an_assignment_another_writer_made_while_moodle_refused_this_call_is_unc
     # alice's PHYS101 assignment was not sent again after the re-read showed it.
     sent = [p for dummy, payloads in site.writes for p in payloads if (p['userid'], p['instanceid']) == (3, 2)]
     assert len(sent) == 1
+
+
+def test_enrolled_users_are_resolved_from_the_course_read_and_other_users_looked_up_once(capsys):
+    site = FakeSite()
+    done = run(capsys, site, assignments=[
+        {'user': 'alice', 'role': 'student', 'instance': 'PHYS101'},
+        {'user': 'bob', 'role': 'editingteacher', 'instance': 'PHYS101'},
+        {'user': 'carol', 'role': 'student', 'instance': 'PHYS101'},
+        {'user': 'carol', 'role_id': 1, 'context': 'category', 'instance': 'CAT1', 'instance_field': 'idnumber'}])
+    assert [a['action'] for a in done['assignments']] == ['unchanged', 'unchanged', 'assigned', 'assigned']
+    # alice and bob are PHYS101's enrolled users: only carol is looked up, once for both of her items
+    assert site.reads.count(('users', 'username')) == 1 and site.reads.count(('enrolled', 2)) == 1
+
+
+def test_a_shared_idnumber_found_among_enrolled_users_is_checked_site_wide_before_a_write(capsys):
+    site = FakeSite()
+    site.users.append({'id': 6, 'username': 'alice2', 'email': 'a2@example.com', 'idnumber': 'A-1'})
+    same = run(capsys, site, user='A-1', user_field='idnumber', role='student', instance='PHYS101')
+    assert same['assignment']['action'] == 'unchanged' and ('users', 'idnumber') not in site.reads
+    site.reads = []
+    failed = run(capsys, site, user='A-1', user_field='idnumber', role='teacher', instance='PHYS101')
+    assert failed['failed'] and '2 users have idnumber' in failed['msg'] and site.writes == []
+    assert site.reads.count(('users', 'idnumber')) == 1

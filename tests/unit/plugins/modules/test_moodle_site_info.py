@@ -204,7 +204,7 @@ def test_the_setup_role_lists_the_same_functions_as_the_modules():
     with open(os.path.join(COLLECTION, 'roles', 'setup', 'vars', 'main.yml')) as handle:
         role_vars = yaml.safe_load(handle)
     assert role_vars['moodle_setup_required_functions'] == api.REQUIRED_FUNCTIONS
-    assert role_vars['moodle_setup_plugin_functions'] == list(api.PLUGIN_FUNCTIONS) + ['local_lmsops_get_access_information']
+    assert role_vars['moodle_setup_plugin_functions'] == list(api.PLUGIN_FUNCTIONS) + ['local_lmsops_get_access_information'] + list(api.PLUGIN_BULK_FUNCTIONS)
 
 
 # -- the whole check, with a scripted site ---------------------------------------------------------

@@ -85,7 +85,7 @@ def test_the_module_needs_the_capabilities_the_setup_role_grants():
     assert role_vars['moodle_setup_base_capabilities'] == BASE_CAPABILITIES
     assert role_vars['moodle_setup_plugin_capabilities'] == PLUGIN_CAPABILITIES
     # The role adds the access read to the service with the plugin's other functions.
-    assert role_vars['moodle_setup_plugin_functions'] == list(api.PLUGIN_FUNCTIONS) + [ACCESS_FUNCTION]
+    assert role_vars['moodle_setup_plugin_functions'] == list(api.PLUGIN_FUNCTIONS) + [ACCESS_FUNCTION] + list(api.PLUGIN_BULK_FUNCTIONS)
 
 
 def test_no_citation_of_a_file_outside_the_repository():

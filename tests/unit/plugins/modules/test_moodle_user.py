@@ -121,14 +121,36 @@ class FakeSite:
         self.update_warning = None      # userid -> (code, message): update_users answers a warning for it
         self.on_create = None           # called before each create: another run's writes
         self.token_user = 2             # the token's own user (2: the site administrator)
+        self.reads = []
 
     def require(self, functions):
         pass
+
+    def site_course_id(self):
+        return 1
+
+    def offers(self, *names):
+        """Only the plugin 1.1 reads (when on): never its light user read."""
+        return False
+
+    def get_enrolled_users(self, courseid, fields=('id', 'roles'), limitfrom=0, limitnumber=0):
+        """The site course only: every user, with the fields asked for (names and addresses always, like Moodle's
+        user_get_user_details for a token that may see them; the others when not empty)."""
+        assert courseid == 1
+        self.reads.append(('site list', limitnumber))
+        listed = []
+        for uid, user in sorted(self.users.items()):
+            record = dict((name, user.get(name) or '') for name in fields if name in ('id', 'username', 'firstname',
+                                                                                   'lastname', 'email'))
+            record.update((name, user[name]) for name in fields if user.get(name) and name not in record)
+            listed.append(record)
+        return listed[limitfrom:limitfrom + limitnumber] if limitnumber else listed
 
     def site_info(self):
         return {'userid': self.token_user, 'userissiteadmin': self.token_user == 2}
 
     def get_users_by_field(self, field, values):
+        self.reads.append(('users', field, len(values)))
         wanted = set(str(v) for v in values)
         return [dict(u) for u in self.users.values() if str(u.get(field)) in wanted]
 
@@ -502,3 +524,21 @@ def test_an_update_moodle_refuses_whole_is_narrowed_to_the_user_and_the_rest_is_
     assert failed.startswith('core_user_update_users: Invalid parameter value detected')
     assert 'this user was sent alone with id, city, lang' in failed
     assert "The likely cause: lang 'fr'" in failed
+
+
+def test_many_users_comparing_listed_fields_are_read_from_the_site_list_not_one_profile_each(capsys):
+    site = FakeSite()
+    people = [dict(username='p%02d' % n, firstname='P', lastname='N%d' % n, email='p%d@x.org' % n, city='Paris')
+              for n in range(60)]
+    for n, person in enumerate(people):
+        site.users[100 + n] = dict(person, id=100 + n, suspended=False)
+    site.users[100]['city'] = 'Lyon'
+    result = run(capsys, site, users=people)
+    assert result['summary'] == {'updated': 1, 'unchanged': 59} and result['users'][0]['changed_fields'] == ['city']
+    # the probe, the list; no user looked up by username
+    assert site.reads == [('site list', 1), ('site list', 0)]
+    site.reads = []
+    site.users[159]['lang'] = 'en'
+    result = run(capsys, site, users=people[:59] + [dict(people[59], lang='en')])
+    # lang is not in the list: every user is looked up as before
+    assert result['summary'] == {'unchanged': 60} and site.reads == [('users', 'username', 60)]
