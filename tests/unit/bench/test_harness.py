@@ -183,3 +183,47 @@ def test_markdown_and_docs(monkeypatch, tmp_path):
     written = doc.read_text()
     assert written.startswith('head\n<!-- bench:start -->\nRun of ') and written.endswith('<!-- bench:end -->\ntail\n')
     assert 'old' not in written
+
+
+def test_merge_reports_puts_separate_runs_side_by_side(monkeypatch, tmp_path):
+    import json
+    real = full_report(monkeypatch)
+    emulator = json.loads(json.dumps(real))
+    emulator['sites'][0]['site'] = 'emulator'
+    emulator['generated'] = '2026-11-30T07:20:00Z'
+    emulator['not_measured'] = {'5.1': 'not asked'}
+    paths = []
+    for name, report in (('real', real), ('emulator', emulator)):
+        path = tmp_path / ('%s.json' % name)
+        path.write_text(json.dumps(report))
+        paths.append(str(path))
+    merged = run.merge_reports(paths)
+    assert [site['site'] for site in merged['sites']] == ['moodle 5.1', 'emulator']
+    assert merged['generated'] == '2026-11-30T07:20:00Z' and merged['runtime_seconds'] == 24.0
+    # A site measured in one run is no longer "not measured" because another run did not ask for it.
+    assert merged['not_measured'] == {'4.5': 'needs root'}
+    text = run.markdown(merged)
+    assert text.index('| users | 100 | moodle 5.1 core |') < text.index('| users | 100 | emulator core |') < \
+        text.index('| users | 1000 | moodle 5.1 core |')
+
+
+def test_emulator_target_counts_only_bench_objects():
+    import targets
+    target = targets.EmulatorTarget.__new__(targets.EmulatorTarget)
+    state = {
+        'users': [{'id': 2, 'username': 'admin'}, {'id': 10, 'username': 'bench_u00001'},
+                  {'id': 11, 'username': 'bench_u00002'}, {'id': 12, 'username': 'bench_u00003', 'deleted': True}],
+        'courses': [{'id': 1, 'shortname': 'site'}, {'id': 5, 'shortname': 'bench_c01'}, {'id': 6, 'shortname': 'bench_c02'}],
+        'enrolments': [{'userid': 10, 'courseid': 5}, {'userid': 11, 'courseid': 6}, {'userid': 2, 'courseid': 5},
+                       {'userid': 11, 'courseid': 1}],
+        'role_assignments': [{'userid': 10, 'contextlevel': 'course', 'instanceid': 5, 'role': 'teacher'},
+                             {'userid': 11, 'contextlevel': 'course', 'instanceid': 6, 'role': 'student'},
+                             {'userid': 11, 'contextlevel': 'system', 'instanceid': 0, 'role': 'teacher'}],
+        'roles': [{'id': 4, 'shortname': 'teacher'}, {'id': 5, 'shortname': 'student'}],
+    }
+    target._state = lambda: state
+    assert target.count('users', 3) == 2
+    assert target.count('enrolments', 2) == 2
+    assert target.count('assignments', 2) == 1
+    assert target.course_ids() == {'bench_c01': 5, 'bench_c02': 6}
+    assert target.role_ids() == {'teacher': 4, 'student': 5}
