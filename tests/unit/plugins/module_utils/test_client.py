@@ -285,6 +285,22 @@ def test_enrolled_users_are_read_with_the_fields_asked_for(server):
     assert server.requests[1].params.get('options[1][name]') == 'limitfrom'
 
 
+def test_the_plugin_s_paged_reads_are_followed_to_the_last_page(server):
+    def respond(request):
+        if request.params['wsfunction'] == 'core_webservice_get_site_info':
+            return json_answer({'functions': [{'name': 'local_lmsops_get_users'}]})
+        after = int(request.params.get('afterid') or 0)
+        rows = [{'id': n, 'username': 'u%d' % n} for n in range(after + 1, min(after + 3, 6))]
+        return json_answer({'users': rows, 'nextafterid': rows[-1]['id'] if rows[-1]['id'] < 5 else 0})
+    server.respond = respond
+    users = MoodleAPI(client_for(server)).get_users_by_field('username', ['u%d' % n for n in range(1, 6)])
+    assert [u['id'] for u in users] == [1, 2, 3, 4, 5]
+    pages = [r for r in server.requests if r.params['wsfunction'] == 'local_lmsops_get_users']
+    # each page sends the values and the field again, after the last id of the page before
+    assert [r.params['afterid'] for r in pages] == ['0', '2', '4'] and all(r.params['field'] == 'username' for r in pages)
+    assert all(r.params['values[4]'] == 'u5' for r in pages)
+
+
 def test_flat_values_are_chunked_too(server):
     server.respond = lambda r: json_answer({'functions': []} if r.params['wsfunction'] == 'core_webservice_get_site_info' else [])
     MoodleAPI(client_for(server, max_input_vars=100)).get_users_by_field('username', ['u%d' % n for n in range(1000)])
