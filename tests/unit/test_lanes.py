@@ -44,7 +44,7 @@ def run_lanes(fake_make, tmp_path, *lanes):
     for lane in lanes:
         argv += ['--lane', lane]
     env = dict(os.environ, FLAGS=str(tmp_path))
-    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=60,
+    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=60, check=False,
                           env=env)
 
 

@@ -140,8 +140,8 @@ class FakeSite:
         self.reads.append(('site list', limitnumber))
         listed = []
         for uid, user in sorted(self.users.items()):
-            record = dict((name, user.get(name) or '') for name in fields if name in ('id', 'username', 'firstname',
-                                                                                   'lastname', 'email'))
+            shown = ('id', 'username', 'firstname', 'lastname', 'email')
+            record = dict((name, user.get(name) or '') for name in fields if name in shown)
             record.update((name, user[name]) for name in fields if user.get(name) and name not in record)
             listed.append(record)
         return listed[limitfrom:limitfrom + limitnumber] if limitnumber else listed
