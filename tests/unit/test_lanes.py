@@ -44,8 +44,8 @@ def run_lanes(fake_make, tmp_path, *lanes):
     for lane in lanes:
         argv += ['--lane', lane]
     env = dict(os.environ, FLAGS=str(tmp_path))
-    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=60, check=False,
-                          env=env)
+    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=60,
+                          check=False, env=env)
 
 
 def test_lanes_run_side_by_side_and_print_each_log_whole(fake_make, tmp_path):
