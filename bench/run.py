@@ -34,6 +34,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -529,8 +530,13 @@ def open_target(name, lock):
         return None, str(error)
 
 
+def stop(signum, frame):
+    raise KeyboardInterrupt('signal %d' % signum)
+
+
 def main(argv=None):
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, stop)
     if args.render:
         report = merge_reports(args.render.split(','))
         print_table(report)
@@ -569,15 +575,23 @@ def main(argv=None):
                 log('%s: not measured: %s' % (name, problem))
                 report['not_measured'][name] = problem
                 continue
+            interrupted = False
             try:
                 bench = SiteBench(target, runner, args, resources)
                 log('Benchmark against %s; N = %s; %d repetitions; budget %s' % (
                     target.description, ', '.join(map(str, args.sizes)), args.reps,
                     '%d s' % bench.budget if bench.budget else 'none'))
-                bench.run()
-                report['sites'].append(bench.report())
+                try:
+                    bench.run()
+                except KeyboardInterrupt:
+                    # Stopped by hand (Ctrl-C, SIGTERM): keep what was measured, say the rest was not.
+                    interrupted = True
+                    log('%s: interrupted after %.0f s; writing what was measured' % (name, bench.elapsed()))
+                report['sites'].append(dict(bench.report(), interrupted=interrupted))
             finally:
                 target.close()
+            if interrupted:
+                break
         report['generated'] = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
         report['runtime_seconds'] = round(time.perf_counter() - started, 1)
         print_table(report)
@@ -732,6 +746,9 @@ def markdown(report):
         lines.append('- **%s**: %s. Took %.0f s of a %s budget; 1-minute load average %s at the start, %s at the end.' % (
             site['site'], site['description'], site['runtime_seconds'],
             '%d s' % site['budget_seconds'] if site['budget_seconds'] else 'no', site['load_start'], site['load_end']))
+        if site.get('interrupted'):
+            lines.append('  The run on %s was stopped by hand after %.0f s (the deadline of this pass): the cells left '
+                         'empty were not measured.' % (site['site'], site['runtime_seconds']))
     for name, problem in sorted(report.get('not_measured', {}).items()):
         lines.append('- **%s**: not measured: %s' % (name, problem))
     lines += ['', 'Wall seconds, median of %d runs (`*`: fewer runs, see below; `~`: extrapolated linearly from the '
