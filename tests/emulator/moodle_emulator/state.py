@@ -185,7 +185,8 @@ class Site:
         self.services = {}
         self.service_by_shortname = {}
         self.tokens = {}
-        self.seq = {'user': 1, 'context': 1, 'course': 1, 'category': 1, 'ra': 1, 'ue': 1, 'enrol': 1, 'service': 1}
+        # Course 1 is the site course (the front page), as on Moodle: the courses a seed or a test adds start at 2.
+        self.seq = {'user': 1, 'context': 1, 'course': 2, 'category': 1, 'ra': 1, 'ue': 1, 'enrol': 1, 'service': 1}
         self.now_at_seed = now
 
         self._add_context(CONTEXT_SYSTEM, 0, 1)
