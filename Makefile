@@ -26,7 +26,8 @@ help:
 	@echo "make test         sanity + units (client, modules, emulator conformance) + integration, units and"
 	@echo "                  integration on ansible-core $(OLDEST_CORE) and $(NEWEST_CORE) too, docs, lint and ee, in two lanes"
 	@echo "make test-serial  the same, one layer after another"
-	@echo "make sanity|units|conformance|integration|bench|build|clean"
+	@echo "make bench        performance on the emulator and the real Moodle sites (BENCH_SITES=emulator,5.1,4.5) -> docs/performance.md"
+	@echo "make sanity|units|conformance|integration|build|clean"
 	@echo "make docs         module and role reference + guides as HTML in docs/build/html (checked for broken references)"
 	@echo "make lint         ansible-lint (production profile) on the role, the examples and the integration playbooks"
 	@echo "make ee           check the execution-environment files with ansible-builder (introspect + create)"
@@ -127,8 +128,10 @@ test-serial: sanity units integration integration-moodle test-oldest test-newest
 demo: build
 	$(BIN)/python hacking/with_emulator.py -- $(BIN)/python hacking/demo.py
 
+# The bench starts the emulator itself and brings the real sites up itself (hacking/moodle_site.py, as root):
+# BENCH_SITES chooses (default emulator,5.1,4.5), BENCH_BUDGET is seconds per site; see docs/performance.md.
 bench: build
-	$(BIN)/python hacking/with_emulator.py --seed bench/seed.yaml -- $(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(BUILD) $(VENV) .venv-$(OLDEST_CORE) .venv-$(NEWEST_CORE) $(DOCS_VENV) $(LINT_VENV) tests/output $(DOCS_OUT)
