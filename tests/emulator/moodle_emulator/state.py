@@ -54,7 +54,7 @@ DEFAULT_SETTINGS = {
     'sitename': 'Moodle Test Site',
     'release': '5.1+ (Build: 20251017)',
     'version': '2025100600.02',
-    'companion_version': '2025112300',
+    'companion_version': '2026113000',
     'enablewebservices': True,
     'rest_enabled': True,
     'debug': False,

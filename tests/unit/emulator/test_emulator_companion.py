@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 LOCAL = ['local_lmsops_get_roles', 'local_lmsops_get_role_assignments', 'local_lmsops_get_user_enrolments',
          'local_lmsops_get_access_information', 'local_lmsops_get_users', 'local_lmsops_get_enrolments',
          'local_lmsops_list_role_assignments']
@@ -253,3 +256,14 @@ def test_list_role_assignments_errors_and_capability(ws, emulator):
     assert in_context.json()['errorcode'] == 'nopermissions'
     # By user only, the contexts are those of the assignments found: none found, nothing to refuse.
     assert ws('local_lmsops_list_role_assignments', {'userids[0]': '999'}).json() == {'assignments': [], 'nextafterid': 0}
+
+
+def test_functions_show_the_shipped_plugin_version(ws, emulator):
+    """site_info gives the plugin's functions the version in the plugin's version.php, as a real site does."""
+    version_php = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'setup', 'files', 'local_lmsops',
+                               'version.php')
+    with open(version_php) as handle:
+        shipped = re.search(r'\$plugin->version\s*=\s*(\d+)', handle.read()).group(1)
+    emulator.set(companion_plugin=True)
+    functions = ws('core_webservice_get_site_info').json()['functions']
+    assert {f['version'] for f in functions if f['name'] in LOCAL} == {shipped}
