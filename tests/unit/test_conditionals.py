@@ -31,8 +31,7 @@ def conditions(node):
     """Yield (where, condition) for each assert `that` item and each when/changed_when/failed_when/until."""
     if isinstance(node, list):
         for item in node:
-            for found in conditions(item):
-                yield found
+            yield from conditions(item)
     elif isinstance(node, dict):
         for key, value in node.items():
             if key in ('ansible.builtin.assert', 'assert') and isinstance(value, dict) and 'that' in value:
@@ -42,8 +41,7 @@ def conditions(node):
             elif key in CONDITION_KEYS:
                 for item in value if isinstance(value, list) else [value]:
                     yield key, item
-            for found in conditions(value):
-                yield found
+            yield from conditions(value)
 
 
 def test_the_files_are_found():
