@@ -217,10 +217,10 @@ class MoodleAPI:
     def plugin_get_role_assignments(self, contexts, userids=None, roleids=None):
         """Manual and component role assignments made in these contexts (filtered by user and role when given):
         local_lmsops_list_role_assignments page by page when offered (plugin 1.2), else the 1.1 read."""
-        found = []
         extra = {'userids': list(userids or []), 'roleids': list(roleids or [])}
         if self.offers('local_lmsops_list_role_assignments'):
             return self._plugin_pages('local_lmsops_list_role_assignments', 'assignments', 'contexts', contexts, extra)
+        found = []
         for dummy, answer in self.client.call_batched('local_lmsops_get_role_assignments', 'contexts', contexts,
                                                       extra=extra):
             found.extend((answer or {}).get('assignments') or [])

@@ -175,6 +175,16 @@ class UserDirectory:
                 problems[value] = 'user with %s %r changed during the run; run again' % (field, value)
         return problems
 
+    def confirm_named(self, named):
+        """:meth:`confirm` for ``(label, field, value, prefix)`` entries of several fields: ``[(label, prefix +
+        problem)]`` in the order of the fields, then of the entries."""
+        found = []
+        for field in sorted(set(entry[1] for entry in named)):
+            problems = self.confirm(field, [value for dummy, name, value, dummy2 in named if name == field])
+            found.extend((label, prefix + problems[value]) for label, name, value, prefix in named
+                         if name == field and value in problems)
+        return found
+
     def _look_up(self, field, values):
         """core_user_get_users_by_field, in one batched read, for the values not asked yet in this run."""
         ask = [value for value in values if (field, value) not in self.answered]

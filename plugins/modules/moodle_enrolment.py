@@ -839,12 +839,8 @@ class MoodleEnrolmentModule(MoodleModule):
     def _confirm_users(self, items):
         """Problems of the items about to be written whose user was found among enrolled users by a value users may
         share (e-mail, idnumber): each such value is looked up site-wide first, and an ambiguous one fails."""
-        errors = []
-        for field in sorted(set(item['user_field'] for dummy, item in items)):
-            named = [(label, text_value(item['user'])) for label, item in items if item['user_field'] == field]
-            problems = self.directory.confirm(field, [value for dummy, value in named])
-            errors.extend(ItemProblem(label, problems[value]) for label, value in named if value in problems)
-        return errors
+        named = [(label, item['user_field'], text_value(item['user']), '') for label, item in items]
+        return [ItemProblem(label, problem) for label, problem in self.directory.confirm_named(named)]
 
     def _role(self, item):
         """(roleid, shortname, problem) for an item's role, checked against the catalogue."""

@@ -642,15 +642,11 @@ class MoodleRoleAssignmentModule(MoodleModule):
         named = []
         for change in changes:
             item = change.item
-            named.append((change, item['user_field'], ref_value(item['user_field'], item['user']), ''))
+            named.append((change.label, item['user_field'], ref_value(item['user_field'], item['user']), ''))
             if item['context'] == 'user':
                 field = instance_field(item)
-                named.append((change, field, ref_value(field, item['instance']), 'instance: '))
-        for field in sorted(set(entry[1] for entry in named)):
-            problems = self.directory.confirm(field, [value for dummy, name, value, dummy2 in named if name == field])
-            for change, name, value, prefix in named:
-                if name == field and value in problems:
-                    errors.append(ItemProblem(change.label, prefix + problems[value]))
+                named.append((change.label, field, ref_value(field, item['instance']), 'instance: '))
+        errors.extend(ItemProblem(label, problem) for label, problem in self.directory.confirm_named(named))
 
     def _resolve_roles(self, changes, errors):
         for change in changes:

@@ -285,6 +285,23 @@ def test_an_address_matches_as_moodle_matches_it_and_stays_provisional_until_con
     assert directory.confirm('email', ['mixed@example.com']) == {}     # not provisional: looked up already
 
 
+def test_confirm_named_groups_by_field_and_keeps_each_entry_label_and_prefix():
+    api = FakeAPI(users=[{'id': 3, 'username': 'alice', 'email': 'a@x.org', 'idnumber': 'S1'},
+                         {'id': 6, 'username': 'alice2', 'email': 'a@x.org', 'idnumber': 'S1'},
+                         {'id': 7, 'username': 'carol', 'email': 'c@x.org', 'idnumber': 'S7'}])
+    directory = UserDirectory(api)
+    directory.learn([{'id': 3, 'email': 'a@x.org', 'idnumber': 'S1'}, {'id': 7, 'email': 'c@x.org', 'idnumber': 'S7'}])
+    directory.resolve('email', ['a@x.org', 'c@x.org'])
+    directory.resolve('idnumber', ['S1'])
+    problems = directory.confirm_named([('items[0]', 'email', 'a@x.org', ''), ('items[1]', 'email', 'c@x.org', ''),
+                                        ('items[2]', 'idnumber', 'S1', 'instance: '), ('items[3]', 'username', 'x', '')])
+    # fields in sorted order (email, idnumber); only the shared values fail; a value never provisional is not asked
+    assert [label for label, dummy in problems] == ['items[0]', 'items[2]']
+    assert '2 users have email' in problems[0][1]
+    assert problems[1][1].startswith('instance: ') and 'idnumber' in problems[1][1]
+    assert ('users', 'username', ['x']) not in api.calls
+
+
 def test_many_values_left_on_a_small_site_are_answered_by_one_read_of_its_user_list():
     users = [{'id': n, 'username': 'u%d' % n, 'email': 'u%d@x.org' % n} for n in range(10, 10 + SITE_LIST_MIN)]
     api = FakeAPI(users=users)
