@@ -508,7 +508,7 @@ def parse_args(argv=None):
     parser.add_argument('--lock', default=os.environ.get('BENCH_SITE_LOCK', targets.DEFAULT_LOCK),
                         help='a lock file held while a real site is in use ("" for none)')
     parser.add_argument('--no-write', action='store_true', help='print only; write no JSON and no chart')
-    parser.add_argument('--profile', metavar='RESOURCE:N', help='profile the bulk module run on the emulator (cProfile) and exit')
+    parser.add_argument('--profile', metavar='RESOURCE:N', help='profile the bulk module run (RESOURCE:N) or its rerun (RESOURCE:N:rerun) on the emulator (cProfile) and exit')
     parser.add_argument('--output', metavar='NAME', help='write bench/results/NAME.json only (not latest.json, the docs or the chart)')
     parser.add_argument('--render', metavar='JSON', help='measure nothing: print, document and chart a results file')
     args = parser.parse_args(argv)
@@ -609,15 +609,21 @@ def main(argv=None):
 
 
 def profile(runner, target, spec):
-    """Run the bulk task once under cProfile on the emulator and print where the module's time goes."""
+    """Run the bulk task (RESOURCE:N) or its rerun (RESOURCE:N:rerun) once under cProfile on the emulator
+    and print where the module's time goes."""
     import pstats
-    resource, n = spec.split(':')
+    resource, n, variant = (spec.split(':') + ['bulk'])[:3]
     n = int(n)
+    if variant not in ('bulk', 'rerun'):
+        sys.exit('--profile RESOURCE:N[:rerun]: %r is neither bulk nor rerun' % variant)
+    items = items_for(resource, n)
     with target.group(resource, n):
         target.reset('core')
+        if variant == 'rerun':
+            runner.playbook(target, resource, 'bulk', items)
         stats_file = os.path.join(runner.workdir, 'module.prof')
-        run = runner.playbook(target, resource, 'bulk', items_for(resource, n), profile=stats_file)
-    log('bulk %s N=%d under cProfile: %.2fs wall (profiling slows it down)' % (resource, n, run['seconds']))
+        run = runner.playbook(target, resource, 'bulk', items, profile=stats_file)
+    log('%s %s N=%d under cProfile: %.2fs wall (profiling slows it down)' % (variant, resource, n, run['seconds']))
     stats = pstats.Stats(stats_file)
     stats.sort_stats('cumulative').print_stats(25)
     stats.sort_stats('tottime').print_stats(15)

@@ -46,6 +46,29 @@ FILES = os.path.join(HERE, 'real_site')
 
 # One site per version: its port, PHP max_input_vars (one at PHP's default, one at Moodle's
 # recommendation, so chunking meets both) and whether the companion plugin is installed.
+def tree_digest(top):
+    """sha256 of every file under top, by path relative to top and content."""
+    digest = hashlib.sha256()
+    for folder, dirs, names in sorted(os.walk(top)):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            digest.update(os.path.relpath(path, top).encode())
+            with open(path, 'rb') as handle:
+                digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def installed_setup_role():
+    """The lmsops.moodle.setup role ansible-playbook would run (first match on ANSIBLE_COLLECTIONS_PATH), or None."""
+    paths = os.environ.get('ANSIBLE_COLLECTIONS_PATH') or os.path.expanduser('~/.ansible/collections')
+    for path in paths.split(os.pathsep):
+        role = os.path.join(path, 'ansible_collections', 'lmsops', 'moodle', 'roles', 'setup')
+        if path and os.path.isdir(role):
+            return role
+    return None
+
+
 PROFILES = {
     '4.5': {'port': 8045, 'max_input_vars': 1000, 'plugin': False},
     '5.1': {'port': 8051, 'max_input_vars': 5000, 'plugin': True},
@@ -216,16 +239,21 @@ class Site:
 
     @staticmethod
     def provisioning():
-        """A digest of what provisions the site (the setup role, the seed): a change re-provisions it."""
+        """A digest of what provisions the site (the setup role ansible-playbook will run, the seed): a change
+        re-provisions it.  The role is the INSTALLED one (ANSIBLE_COLLECTIONS_PATH), which must equal the
+        source's roles/setup: a stale build would provision the old role and record the new digest."""
+        installed = installed_setup_role()
+        if installed is None:
+            raise SystemExit('moodle_site: lmsops.moodle is not installed where ansible-playbook looks '
+                             '(ANSIBLE_COLLECTIONS_PATH=%s): run `make build` and point ANSIBLE_COLLECTIONS_PATH at '
+                             'its collections folder' % os.environ.get('ANSIBLE_COLLECTIONS_PATH', ''))
+        source = os.path.join(ROOT, 'roles', 'setup')
+        if tree_digest(installed) != tree_digest(source):
+            raise SystemExit('moodle_site: the installed setup role (%s) differs from %s: the build is older than the '
+                             'source; run `make build` (or `make stage build BUILD=...`) first' % (installed, source))
         digest = hashlib.sha256()
-        for top in (os.path.join(ROOT, 'roles', 'setup'), FILES):
-            for folder, dirs, names in sorted(os.walk(top)):
-                dirs.sort()
-                for name in sorted(names):
-                    path = os.path.join(folder, name)
-                    digest.update(os.path.relpath(path, ROOT).encode())
-                    with open(path, 'rb') as handle:
-                        digest.update(handle.read())
+        for top in (source, FILES):
+            digest.update(tree_digest(top).encode())
         return digest.hexdigest()
 
     def unpack(self, source):
@@ -387,6 +415,7 @@ require_once(__DIR__ . '/lib/setup.php');
 
     def _up(self, source, rebuild):
         self.prerequisites()
+        provisioning = self.provisioning()      # fails now, before any work, if the installed role is stale
         source = self.source(source)
         answer = None if rebuild else self.saved()
         if answer and answer.get('fingerprint') != self.fingerprint(source):
@@ -398,7 +427,7 @@ require_once(__DIR__ . '/lib/setup.php');
         else:
             self.apache()
             self.reset()
-            if answer.get('provisioning') != self.provisioning():
+            if answer.get('provisioning') != provisioning:
                 say('the setup role or the seed changed: provisioning again')
                 answer = self.provision_and_keep(source)
         return {key: value for key, value in answer.items() if key not in ('fingerprint', 'provisioning')}
