@@ -747,11 +747,19 @@ def target_checks(report):
 def targets_lines(report):
     """The target checks as lines of text (Markdown list items)."""
     lines = []
-    for site, resource, plugin, what, limit, value, met in target_checks(report):
+    checks = target_checks(report)
+    floors = dict(((site, resource), value) for site, resource, dummy, what, dummy2, value, dummy3 in checks
+                  if what == 'floor x10')
+    for site, resource, plugin, what, limit, value, met in checks:
         shown = '-' if value is None else ('%.2f s' % value if what == 'rerun s' else '%.2f' % value)
-        lines.append('%s %s %s, %s at N = %d: %s (target <= %s%s): %s' % (
+        line = '%s %s %s, %s at N = %d: %s (target <= %s%s): %s' % (
             site, TITLES[resource], plugin, what, TARGET_N, shown, limit, ' s' if what == 'rerun s' else '',
-            'met' if met else 'NOT MET'))
+            'met' if met else 'NOT MET')
+        floor = floors.get((site, resource))
+        if what == 'bulk x10' and not met and floor and floor > limit:
+            line += ' (the floor itself grows x%.2f: Moodle\'s own cost; bulk/floor %s)' % (
+                floor, 'falls' if value <= floor else 'grows')
+        lines.append(line)
     return lines
 
 
