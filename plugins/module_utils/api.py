@@ -6,6 +6,9 @@
 Modules never build request parameters themselves; they call these methods, which know
 each function's list key, whether it writes, and how to check that an answer covers what
 was sent.
+
+FOR INTERNAL USE OF THE lmsops.moodle COLLECTION ONLY: module_utils are not a public API; they change in any
+release without notice (see docs/architecture.md).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -9,6 +9,9 @@ and its per-item options; it implements three steps: ``plan`` (batched reads, th
 ``reread`` (the real state after a failed write).  The base owns everything else: the
 argument spec (connection options, single form and bulk form), validation before any
 write, check mode, diff, per-item results, warnings and error reporting.
+
+FOR INTERNAL USE OF THE lmsops.moodle COLLECTION ONLY: module_utils are not a public API; they change in any
+release without notice (see docs/architecture.md).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -181,16 +184,22 @@ class MoodleModule:
     required_functions = ()    # functions the token's service must offer
     module_options = {}        # options that are not per item
 
-    def __init__(self):
-        self.module = MaskingModule(argument_spec=self.argument_spec(), supports_check_mode=True,
-                                    mutually_exclusive=[(self.list_option, self.identity)] + self.item_mutually_exclusive,
-                                    required_one_of=[(self.list_option, self.identity)])
+    def __init__(self, module=None, api=None):
+        """``module`` (an AnsibleModule) and ``api`` (a MoodleAPI) are built from the task's arguments unless given:
+        tests build a module the way main() does, with their own Ansible stand-in and site."""
+        self.module = module or self.ansible_module()
         self.params = self.module.params
-        self.client = client_from_params(self.module)
-        self.api = MoodleAPI(self.client)
+        self.api = api or MoodleAPI(client_from_params(self.module))
+        self.client = self.api.client
         self._warnings = {}
         self.not_found = {}
         self.input_errors = []
+
+    @classmethod
+    def ansible_module(cls):
+        return MaskingModule(argument_spec=cls.argument_spec(), supports_check_mode=True,
+                             mutually_exclusive=[(cls.list_option, cls.identity)] + cls.item_mutually_exclusive,
+                             required_one_of=[(cls.list_option, cls.identity)])
 
     # -- argument spec ----------------------------------------------------------------
     @classmethod
@@ -235,10 +244,14 @@ class MoodleModule:
         top = dict((name, self.params.get(name)) for name in self.item_options if name != self.identity)
         if self.params[self.list_option] is None:
             item = self.with_defaults(dict(top, **{self.identity: self.params.get(self.identity)}))
-            return [(str(item[self.identity]), item)]
-        return [('%s[%d] (%s)' % (self.list_option, index, item.get(self.identity)),
-                 self.with_defaults(self.inherit(item, top)))
-                for index, item in enumerate(self.params[self.list_option])]
+            return [(self.describe_item(item), item)]
+        items = [self.with_defaults(self.inherit(item, top)) for item in self.params[self.list_option]]
+        return [('%s[%d] (%s)' % (self.list_option, index, self.describe_item(item)), item)
+                for index, item in enumerate(items)]
+
+    def describe_item(self, item):
+        """How messages name an item (``alice``; the bulk form adds its place: ``users[3] (alice)``)."""
+        return str(item.get(self.identity))
 
     def inherit(self, item, top):
         """An item of the bulk form completed with the top-level per-item options it does not set itself."""
@@ -315,6 +328,38 @@ class MoodleModule:
             return False
         self.not_found.setdefault(label, []).append(problem)
         return True
+
+    def resolve_references(self, items, references, resolvers):
+        """Look up what the items name on the site: one resolver call per kind of object and field.
+
+        ``references(item)`` lists what one item names, as ``(kind, field, value, prefix)``: the kind of object
+        (``user``, ``course``, ``category``: a key of ``resolvers``), the field it is named by, the value, and how a
+        problem with it starts in messages (``'instance: '`` or ``''``).  ``resolvers[kind](field, values)`` answers
+        ``(found {value: record}, problems {value: why})``.
+
+        Returns ``(records, errors)``: ``records`` maps each ``(kind, field, value)`` found to its record; ``errors``
+        are the items' problems, in item order.  An object that does not exist is no problem in check mode (an
+        earlier task may create it): the item is kept in ``self.not_found`` instead (:meth:`defer_missing`).
+        """
+        wanted = {}
+        for dummy, item in items:
+            for kind, field, value, dummy_prefix in references(item):
+                wanted.setdefault((kind, field), []).append(value)
+        records, problems = {}, {}
+        for (kind, field), values in wanted.items():
+            found, missing = resolvers[kind](field, values)
+            records.update(((kind, field, value), record) for value, record in found.items())
+            problems.update(((kind, field, value), why) for value, why in missing.items())
+        errors = []
+        for label, item in items:
+            for kind, field, value, prefix in references(item):
+                key = (kind, field, value)
+                if key in records:
+                    continue
+                problem = problems.get(key, 'no %s %r' % (kind, value))
+                if not self.defer_missing(label, problem):
+                    errors.append(ItemProblem(label, prefix + problem if prefix else problem))
+        return records, errors
 
     def note_not_found(self, change):
         """The item's own warnings about what check mode found missing."""

@@ -7,6 +7,9 @@ All look-ups are batched.  Roles cannot be listed through core Moodle web servic
 role shortnames resolve from the companion plugin when the service offers it, otherwise
 from the standard roles a fresh install creates, cross-checked against every
 (id, shortname) pair the site shows; a contradiction fails safe.
+
+FOR INTERNAL USE OF THE lmsops.moodle COLLECTION ONLY: module_utils are not a public API; they change in any
+release without notice (see docs/architecture.md).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -408,6 +408,23 @@ def ref_value(field, value):
     return text
 
 
+def user_references(item):
+    """What an item names that is a user: the assignee, and the instance of a user context."""
+    references = [('user', item['user_field'], ref_value(item['user_field'], item['user']), '')]
+    if item['context'] == 'user':
+        field = instance_field(item)
+        references.append(('user', field, ref_value(field, item['instance']), 'instance: '))
+    return references
+
+
+def instance_references(item):
+    """What an item names that is a course or a category (the instances looked up by a field)."""
+    if item['context'] in ('course', 'category'):
+        field = instance_field(item)
+        return [(item['context'], field, ref_value(field, item['instance']), '')]
+    return []
+
+
 def describe(item):
     """How messages name an item: alice: teacher in course PHYS101."""
     if item.get('role'):
@@ -442,12 +459,8 @@ class MoodleRoleAssignmentModule(MoodleModule):
     item_scoped = {'context': ('instance', 'instance_field')}
 
     # -- input ------------------------------------------------------------------------------
-    def items(self):
-        items = super(MoodleRoleAssignmentModule, self).items()
-        if self.params[self.list_option] is None:
-            return [(describe(item), item) for dummy, item in items]
-        return [('%s[%d] (%s)' % (self.list_option, index, describe(item)), item)
-                for index, (dummy, item) in enumerate(items)]
+    def describe_item(self, item):
+        return describe(item)
 
     def item_key(self, item):
         """(user, role, context, instance) as given; the same assignment given twice differently is caught in plan."""
@@ -512,16 +525,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
             self._read_courses(items, instances)
         users = self._resolve_users(items, errors)
         instances.update(self._user_instances(items, users))
-        changes = []
-        for label, item in items:
-            change = Change(item, label, _text(item['user']))
-            change.data = dict(userid=users.get((item['user_field'], ref_value(item['user_field'], item['user']))),
-                               contextlevel=CONTEXT_LEVELS[item['context']],
-                               instanceid=0 if item['context'] == 'system' else instances.get(
-                                   (item['context'], instance_field(item), ref_value(instance_field(item), item['instance']))),
-                               roleid=item.get('role_id'), role=item.get('role'), verified=False, current=None, owners=[])
-            change.id = change.data['userid']
-            changes.append(change)
+        changes = [self._new_change(label, item, users, instances) for label, item in items]
         self._resolve_roles(changes, errors)
         self._find_duplicates(changes, errors)
         if self.catalogue.contradictions and any(c.item.get('role') for c in changes):
@@ -541,68 +545,38 @@ class MoodleRoleAssignmentModule(MoodleModule):
         self._plan_warnings(changes)
         return changes
 
+    @staticmethod
+    def _new_change(label, item, users, instances):
+        """The item's Change, with the ids resolved (None where a look-up failed) and nothing read yet."""
+        change = Change(item, label, _text(item['user']))
+        field = instance_field(item)
+        change.data = dict(userid=users.get((item['user_field'], ref_value(item['user_field'], item['user']))),
+                           contextlevel=CONTEXT_LEVELS[item['context']],
+                           instanceid=0 if item['context'] == 'system' else instances.get(
+                               (item['context'], field, ref_value(field, item['instance']))),
+                           roleid=item.get('role_id'), role=item.get('role'), verified=False, current=None, owners=[])
+        change.id = change.data['userid']
+        return change
+
     def _resolve_users(self, items, errors):
         """(field, value) -> user id for every user named, as an assignee or as a user-context instance."""
-        wanted = {}
-        for dummy, item in items:
-            wanted.setdefault(item['user_field'], []).append(ref_value(item['user_field'], item['user']))
-            if item['context'] == 'user':
-                field = instance_field(item)
-                wanted.setdefault(field, []).append(ref_value(field, item['instance']))
-        ids, problems = {}, {}
-        for field, values in wanted.items():
-            found, missing = self.directory.resolve(field, values)
-            for value, user in found.items():
-                ids[(field, value)] = user['id']
-            for value, why in missing.items():
-                problems[(field, value)] = why
-        for label, item in items:
-            key = (item['user_field'], ref_value(item['user_field'], item['user']))
-            if key in problems:
-                self._problem(label, problems[key], errors)
-            if item['context'] == 'user':
-                key = (instance_field(item), ref_value(instance_field(item), item['instance']))
-                if key in problems:
-                    self._problem(label, problems[key], errors, 'instance: ')
-        return ids
+        records, problems = self.resolve_references(items, user_references, {'user': self.directory.resolve})
+        errors.extend(problems)
+        return dict((key[1:], user['id']) for key, user in records.items())
 
     def _resolve_instances(self, items, errors):
-        """(context, field, value) -> instance id for categories, courses, users, modules and blocks."""
-        courses, categories = {}, {}
+        """(context, field, value) -> instance id for categories, courses, modules and blocks (user instances resolve
+        with the assignees: see _user_instances)."""
+        records, problems = self.resolve_references(items, instance_references, {
+            'course': lambda field, values: resolve_courses(self.api, field, values),
+            'category': lambda field, values: resolve_categories(self.api, field, values)})
+        errors.extend(problems)
+        ids = dict((key, record['id']) for key, record in records.items())
         for dummy, item in items:
-            field = instance_field(item)
-            if item['context'] == 'course':
-                courses.setdefault(field, []).append(ref_value(field, item['instance']))
-            elif item['context'] == 'category':
-                categories.setdefault(field, []).append(ref_value(field, item['instance']))
-        ids, problems = {}, {}
-        for field, values in courses.items():
-            found, missing = resolve_courses(self.api, field, values)
-            for value, course in found.items():
-                ids[('course', field, value)] = course['id']
-            for value, why in missing.items():
-                problems[('course', field, value)] = why
-        for field, values in categories.items():
-            found, missing = resolve_categories(self.api, field, values)
-            for value, category in found.items():
-                ids[('category', field, value)] = category['id']
-            for value, why in missing.items():
-                problems[('category', field, value)] = why
-        for label, item in items:
-            context, field = item['context'], instance_field(item)
-            if context in ('module', 'block'):
-                ids[(context, field, ref_value(field, item['instance']))] = int(_text(item['instance']))
-            elif context == 'user':
-                continue        # users resolve with the assignees (see _user_instances)
-            elif (context, field, ref_value(field, item['instance'])) in problems:
-                self._problem(label, problems[(context, field, ref_value(field, item['instance']))], errors)
+            if item['context'] in ('module', 'block'):
+                field = instance_field(item)
+                ids[(item['context'], field, ref_value(field, item['instance']))] = int(_text(item['instance']))
         return ids
-
-    def _problem(self, label, problem, errors, prefix=''):
-        """A user or instance that did not resolve: an error, or in check mode (when it does not exist) a pending
-        item."""
-        if not self.defer_missing(label, problem):
-            errors.append(ItemProblem(label, prefix + problem if prefix else problem))
 
     @staticmethod
     def _user_instances(items, users):
@@ -854,10 +828,10 @@ class MoodleRoleAssignmentModule(MoodleModule):
             try:
                 function(payloads)
             except MoodleError as error:
-                for chunk, dummy in getattr(error, 'done', None) or []:
+                for chunk, dummy in error.done or []:
                     for payload in chunk:
                         self._sent[by_payload[id(payload)]] = 'sent'
-                failed_chunk = getattr(error, 'failed_chunk', None)
+                failed_chunk = error.failed_chunk
                 if failed_chunk is None:    # not split by the client: the whole call is in doubt
                     failed_chunk = [p for p in payloads if self._sent.get(by_payload[id(p)]) != 'sent']
                 for payload in failed_chunk:

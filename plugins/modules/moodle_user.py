@@ -503,6 +503,12 @@ class MoodleUserModule(MoodleModule):
                           extra_auth_plugins=dict(type='list', elements='str', default=[]),
                           extra_languages=dict(type='list', elements='str', default=[]))
 
+    def __init__(self, module=None, api=None):
+        super(MoodleUserModule, self).__init__(module, api)
+        self._created_ids = {}      # username -> id of the users this run created
+        self._version = None        # the site's Moodle version, read once
+        self._languages = set()     # language packs the site has, read once
+
     def validate_item(self, item):
         problems = []
         username = item['username'] or ''
@@ -579,38 +585,52 @@ class MoodleUserModule(MoodleModule):
         changes = []
         for label, item in items:
             user = current.get(item['username'])
-            if item['state'] == 'present':
-                for problem in self._site_problems(item, creating=user is None):
-                    self.input_error(label, problem)
             change = Change(item, label, item['username'], obj_id=user['id'] if user else None)
             if item['state'] == 'absent':
-                if user:
-                    if user['id'] == own_id:
-                        self.input_error(label, 'this is the token\'s own user; Moodle refuses to delete it')
-                    change.action = 'deleted'
-                    change.before = dict(username=user['username'], email=user.get('email'),
-                                         firstname=user.get('firstname'), lastname=user.get('lastname'))
-            elif user is None:
-                for problem in self._creation_problems(item):
-                    self.input_error(label, problem)
-                change.action = 'created'
-                change.before = {}
-                change.after = wanted_fields(item)
-                if item.get('password'):
-                    change.after['password'] = MASK
+                self._plan_deletion(change, user, own_id)
             else:
-                change.before, change.after = compare(user_fields(user), wanted_fields(item))
-                if item.get('password') and item['update_password'] == 'always':
-                    change.before['password'] = MASK
-                    change.after['password'] = MASK + ' (new)'
-                if change.after:
-                    change.action = 'updated'
+                for problem in self._site_problems(item, creating=user is None):
+                    self.input_error(label, problem)
+                if user is None:
+                    self._plan_creation(change)
+                else:
+                    self._plan_update(change, user)
             changes.append(change)
         if not self.params.get('allow_duplicate_emails'):
             self._check_emails(changes)
         if not self.params.get('allow_admin_changes'):
             self._guard_admins(changes, own_id, bool(info.get('userissiteadmin')))
         return changes
+
+    def _plan_deletion(self, change, user, own_id):
+        if not user:
+            return
+        if user['id'] == own_id:
+            self.input_error(change.label, 'this is the token\'s own user; Moodle refuses to delete it')
+        change.action = 'deleted'
+        change.before = dict(username=user['username'], email=user.get('email'), firstname=user.get('firstname'),
+                             lastname=user.get('lastname'))
+
+    def _plan_creation(self, change):
+        item = change.item
+        for problem in self._creation_problems(item):
+            self.input_error(change.label, problem)
+        change.action = 'created'
+        change.before = {}
+        change.after = wanted_fields(item)
+        if item.get('password'):
+            change.after['password'] = MASK
+
+    @staticmethod
+    def _plan_update(change, user):
+        """Compare only what the item sets; a password is compared never, sent on update_password: always."""
+        item = change.item
+        change.before, change.after = compare(user_fields(user), wanted_fields(item))
+        if item.get('password') and item['update_password'] == 'always':
+            change.before['password'] = MASK
+            change.after['password'] = MASK + ' (new)'
+        if change.after:
+            change.action = 'updated'
 
     def _read_users(self, items):
         """{username: user} of the users the items name, with what the comparison needs, each read once.
@@ -771,7 +791,7 @@ class MoodleUserModule(MoodleModule):
         try:
             created = self.api.create_users(payloads)
         except MoodleError as error:
-            for dummy, answer in getattr(error, 'done', None) or []:
+            for dummy, answer in error.done or []:
                 self._created_ids.update((u['username'], u['id']) for u in answer or [])
             raise
         self._created_ids.update((u['username'], u['id']) for u in created)
@@ -906,12 +926,6 @@ class MoodleUserModule(MoodleModule):
             if not applied:
                 change.failed = 'not applied'
                 change.action = 'failed'
-
-    def __init__(self):
-        super(MoodleUserModule, self).__init__()
-        self._created_ids = {}
-        self._version = None
-        self._languages = set()
 
 
 def main():
