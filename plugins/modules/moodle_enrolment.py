@@ -864,24 +864,15 @@ class MoodleEnrolmentModule(MoodleModule):
         """(roleid, shortname, problem) for an item's role, checked against the catalogue."""
         if item['state'] == 'absent':
             return None, None, None
-        if item.get('role_id') is not None:
-            roleid = item['role_id']
-            shortname = self.catalogue.shortname(roleid)
-            if shortname is None and self.catalogue.exact:
-                return None, None, 'no role with id %s on this site' % roleid
-            shortname = shortname or 'role id %s' % roleid
-        else:
-            shortname = (item.get('role') or DEFAULT_ROLE).strip()
-            roleid = self.catalogue.role_id(shortname)
-            if roleid is None:
-                known = ', '.join(sorted(self.catalogue.by_shortname))
-                return None, None, ('no role with shortname %r (%s: %s); for a custom role give role_id'
-                                    % (shortname, 'roles of this site' if self.catalogue.exact else
-                                       'standard roles, and the roles the courses show', known))
+        given = item.get('role_id')
+        roleid, shortname, problem = self.catalogue.resolve(
+            shortname=None if given is not None else (item.get('role') or DEFAULT_ROLE).strip(), roleid=given)
+        if problem:
+            return None, None, problem
+        shortname = shortname or 'role id %s' % roleid
         if self.catalogue.assignable(roleid, 'course') is False:
-            levels = sorted(self.catalogue.levels.get(roleid) or [])
-            return None, None, ('role %s cannot be assigned in a course, so it cannot be an enrolment role (it can be '
-                                'assigned %s)' % (shortname, 'at: %s' % ', '.join(levels) if levels else 'nowhere'))
+            return None, None, ('role %s cannot be assigned in a course, so it cannot be an enrolment role: %s'
+                                % (shortname, self.catalogue.where_assignable(roleid)))
         return roleid, shortname, None
 
     # -- writes ---------------------------------------------------------------------------

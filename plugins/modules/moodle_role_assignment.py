@@ -625,21 +625,16 @@ class MoodleRoleAssignmentModule(MoodleModule):
     def _resolve_roles(self, changes, errors):
         for change in changes:
             shortname = change.item.get('role')
+            roleid, name, problem = self.catalogue.resolve(shortname=shortname, roleid=change.data['roleid'])
+            if problem:
+                errors.append(ItemProblem(change.label, problem))
+            elif shortname and self._guessed(change, roleid, shortname):
+                errors.append(ItemProblem(change.label, GUESSED_ROLE_ID % (shortname, change.item['context'], roleid)))
             if shortname:
-                roleid = self.catalogue.role_id(shortname)
-                if roleid is None:
-                    errors.append(ItemProblem(change.label, self._unknown_role(shortname)))
-                elif self._guessed(change, roleid, shortname):
-                    errors.append(ItemProblem(change.label, GUESSED_ROLE_ID % (shortname, change.item['context'], roleid)))
                 change.data['roleid'] = roleid
             else:
-                if self.exact and self.catalogue.shortname(change.data['roleid']) is None:
-                    errors.append(ItemProblem(change.label, 'no role with id %s on this site (its roles: %s)' % (
-                        change.data['roleid'], ', '.join(
-                            '%s=%s' % (name, rid) for name, rid in sorted(self.catalogue.by_shortname.items())))))
                 trusted = self.exact or not self.catalogue.contradictions
-                change.data['role'] = self.observed.get(change.data['roleid']) or (
-                    self.catalogue.shortname(change.data['roleid']) if trusted else None)
+                change.data['role'] = self.observed.get(change.data['roleid']) or (name if trusted else None)
 
     def _guessed(self, change, roleid, shortname):
         """Would this shortname's id be a guess where a wrong guess cannot be seen? (Core only, outside courses.)
@@ -649,14 +644,6 @@ class MoodleRoleAssignmentModule(MoodleModule):
         """
         return (not self.exact and change.item['context'] != 'course'
                 and self.observed.get(roleid) != shortname)
-
-    def _unknown_role(self, shortname):
-        known = ', '.join(sorted(self.catalogue.by_shortname))
-        if self.exact:
-            return 'no role with shortname %r on this site (its roles: %s)' % (shortname, known)
-        return ('role %r is not a standard Moodle role and no enrolled user in the courses read holds it (known: %s); '
-                'core Moodle cannot list roles: give role_id, or install the companion plugin local_lmsops'
-                % (shortname, known))
 
     def _find_duplicates(self, changes, errors):
         """The same assignment named twice in different ways (username and id, say)."""
@@ -762,17 +749,9 @@ class MoodleRoleAssignmentModule(MoodleModule):
         roleid, context = change.data['roleid'], change.item['context']
         if self.catalogue.assignable(roleid, context) is not False:
             return None
-        levels = [name for name in ('system', 'category', 'course', 'module', 'user', 'block')
-                  if name in self.catalogue.levels.get(roleid, ())]
-        where = ('it can be assigned in: %s' % ', '.join(levels)) if levels else 'it cannot be assigned in any context'
-        if self.exact:
-            where = 'on this site %s' % where
-        else:
-            where = ('by Moodle\'s default settings %s (a site that allows more: give role_id, or install the companion '
-                     'plugin local_lmsops so the site\'s own settings are read)' % where)
         verb = 'assigned' if change.item['state'] == 'present' else 'unassigned'
         return 'role %s (id %s) cannot be %s at %s level: %s' % (
-            change.data['role'] or change.item.get('role'), roleid, verb, context, where)
+            change.data['role'] or change.item.get('role'), roleid, verb, context, self.catalogue.where_assignable(roleid))
 
     def _plan_warnings(self, changes):
         check = self.module.check_mode
