@@ -143,6 +143,26 @@ def fail_with_error(module, error, **extra):
     module.fail_json(msg=str(error), **result)
 
 
+class PlanData:
+    """A module's planning data for one item: the names it declares in ``fields`` (each None until set), nothing
+    else (a misspelt name fails at once instead of reading as None)."""
+
+    fields = ()
+    __slots__ = ()
+
+    def __init__(self, **values):
+        for name in self.fields:
+            setattr(self, name, None)
+        self.update(**values)
+
+    def update(self, **values):
+        for name, value in values.items():
+            if name not in self.fields:
+                raise AttributeError('%s has no field %r (its fields: %s)' % (type(self).__name__, name,
+                                                                            ', '.join(self.fields)))
+            setattr(self, name, value)
+
+
 class Change:
     """What one item needs: its action, the compared fields before and after, and its outcome."""
 
@@ -154,7 +174,7 @@ class Change:
         self.before = before        # compared fields as they are (None: does not exist)
         self.after = after          # compared fields as they will be (None: will not exist)
         self.id = obj_id
-        self.data = {}              # module-specific planning data (ids, request payloads)
+        self.data = None            # the module's own planning data (a PlanData: ids, request payloads)
         self.failed = None          # a failure message for this item
         self.error = None           # the MoodleError Moodle answered for this item alone, if any
         self.raced = None           # what another writer made of this item between our read and our write

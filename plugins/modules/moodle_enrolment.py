@@ -355,7 +355,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.api import REQUIRED_
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.dates import DateError, format_date, parse_date
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
-    ITEM_ERROR_KINDS, Change, ItemProblem, MoodleModule, committed_before)
+    ITEM_ERROR_KINDS, Change, ItemProblem, MoodleModule, PlanData, committed_before)
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
     RoleCatalogue, UserDirectory, resolve_courses)
 
@@ -576,7 +576,7 @@ def in_place(change, current, now):
     enrolled = bool(current and current.get('enrolled'))
     if change.action == 'unenrolled':
         return not enrolled
-    send = change.data['send']
+    send = change.data.send
     if not enrolled or send['roleid'] not in current['roles']:
         return False
     if current.get('exact'):
@@ -588,6 +588,16 @@ def in_place(change, current, now):
     if send['suspend']:
         return not active
     return active or not in_window(send['timestart'], send['timeend'], now)
+
+
+
+class EnrolmentPlan(PlanData):
+    """One enrolment as planned: the course and user ids, what enrol_manual_enrol_users is sent (None: nothing), what
+    is known after the run (suspended, dates), the role named in results, the wanted enrolment (plan_enrolment's
+    input), and whether it is being sent again after another writer's change (settling)."""
+
+    fields = ('courseid', 'userid', 'send', 'known', 'role', 'want', 'settling')
+    __slots__ = fields
 
 
 class MoodleEnrolmentModule(MoodleModule):
@@ -812,13 +822,13 @@ class MoodleEnrolmentModule(MoodleModule):
         outcome = plan_enrolment(want, found.get((courseid, userid)), now)
         change = Change(item, label, describe(item), action=outcome['action'], before=outcome['before'],
                         after=outcome['after'])
-        change.data = dict(courseid=courseid, userid=userid, send=outcome['send'], known=outcome['known'], role=None,
-                           want=want)
+        change.data = EnrolmentPlan(courseid=courseid, userid=userid, send=outcome['send'], known=outcome['known'],
+                                    want=want)
         if outcome['send'] is not None:
-            change.data['send'] = dict(outcome['send'], userid=userid, courseid=courseid)
-            change.data['role'] = self.catalogue.shortname(outcome['send']['roleid']) or want['role']
+            change.data.send = dict(outcome['send'], userid=userid, courseid=courseid)
+            change.data.role = self.catalogue.shortname(outcome['send']['roleid']) or want['role']
         elif item['state'] == 'present' and want['role_given']:
-            change.data['role'] = want['role']
+            change.data.role = want['role']
         for text in outcome['warnings']:
             self.warn(text, label)
             change.warnings.append(text)
@@ -880,12 +890,12 @@ class MoodleEnrolmentModule(MoodleModule):
         self._write_error = None
         unenrol = [c for c in changes if c.action == 'unenrolled']
         if unenrol:
-            self.bisect_write([(c, {'userid': c.data['userid'], 'courseid': c.data['courseid']}) for c in unenrol],
+            self.bisect_write([(c, {'userid': c.data.userid, 'courseid': c.data.courseid}) for c in unenrol],
                               self.api.unenrol_users, self._applied)
             self._check_unenrolled([c for c in unenrol if c.action == 'unenrolled'])
         enrol = [c for c in changes if c.action in ('enrolled', 'updated')]
         if enrol:
-            self.bisect_write([(c, c.data['send']) for c in enrol], self._enrol, self._applied)
+            self.bisect_write([(c, c.data.send) for c in enrol], self._enrol, self._applied)
             self._settle_raced([c for c in enrol if c.raced is not None])
 
     def _enrol(self, payloads):
@@ -906,16 +916,16 @@ class MoodleEnrolmentModule(MoodleModule):
             return
         found = self._reread(changes)
         for change in changes:
-            current = found.get((change.data['courseid'], change.data['userid']))
+            current = found.get((change.data.courseid, change.data.userid))
             if current and current.get('enrolled'):
                 self.report_unchanged(change, STILL_ENROLLED)
 
     def _reread(self, changes):
         course_users, status_courses = {}, []
         for change in changes:
-            course_users.setdefault(change.data['courseid'], []).append(change.data['userid'])
-            if change.data.get('send') is not None:
-                status_courses.append(change.data['courseid'])
+            course_users.setdefault(change.data.courseid, []).append(change.data.userid)
+            if change.data.send is not None:
+                status_courses.append(change.data.courseid)
         return self.read_enrolments(course_users, status_courses)
 
     def _applied(self, changes):
@@ -933,9 +943,9 @@ class MoodleEnrolmentModule(MoodleModule):
         rolled_back = error is not None and error.kind in ITEM_ERROR_KINDS and not committed_before(error)
         done = set()
         for change in changes:
-            current = found.get((change.data['courseid'], change.data['userid']))
+            current = found.get((change.data.courseid, change.data.userid))
             raced = change.action == 'enrolled' and rolled_back and bool(current and current.get('enrolled'))
-            if raced and change.raced is None and not change.data.get('settling'):
+            if raced and change.raced is None and not change.data.settling:
                 change.raced = current
                 done.add(change)
             elif in_place(change, current, now):
@@ -948,21 +958,21 @@ class MoodleEnrolmentModule(MoodleModule):
         now = int(time.time())
         resend = []
         for change in changes:
-            outcome = plan_enrolment(change.data['want'], change.raced, now)
+            outcome = plan_enrolment(change.data.want, change.raced, now)
             if outcome['problem']:
                 change.action, change.failed = 'failed', RACED_FAILED % (describe_current(change.raced), outcome['problem'])
             elif outcome['action'] == 'unchanged':
                 self.report_unchanged(change, RACED_SAME)
-                change.data['known'] = outcome['known']
+                change.data.known = outcome['known']
             else:
                 change.action, change.before, change.after = outcome['action'], outcome['before'], outcome['after']
-                change.data.update(send=dict(outcome['send'], userid=change.data['userid'],
-                                             courseid=change.data['courseid']), known=outcome['known'], settling=True)
+                change.data.update(send=dict(outcome['send'], userid=change.data.userid,
+                                             courseid=change.data.courseid), known=outcome['known'], settling=True)
                 self.warn(RACED_UPDATED, change.label)
                 resend.append(change)
         if resend:
             self._write_error = None
-            self.bisect_write([(c, c.data['send']) for c in resend], self._enrol, self._applied)
+            self.bisect_write([(c, c.data.send) for c in resend], self._enrol, self._applied)
             for change in resend:
                 if change.failed:
                     change.failed = RACED_FAILED % (describe_current(change.raced), 'sending it failed: %s' % change.failed)
@@ -980,11 +990,11 @@ class MoodleEnrolmentModule(MoodleModule):
     # -- results --------------------------------------------------------------------------
     def result_entry(self, change):
         item = change.item
-        entry = dict(course=item['course'], user=item['user'], courseid=change.data.get('courseid'),
-                     userid=change.data.get('userid'), role=change.data.get('role'), action=change.action,
+        entry = dict(course=item['course'], user=item['user'], courseid=change.data.courseid,
+                     userid=change.data.userid, role=change.data.role, action=change.action,
                      changed_fields=change.changed_fields() if change.changed else [])
         if item['state'] == 'present' and change.action != 'failed':
-            entry.update(change.data.get('known') or {})
+            entry.update(change.data.known or {})
         if change.failed:
             entry['failed'] = change.failed
         if change.warnings:

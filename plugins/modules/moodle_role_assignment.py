@@ -337,7 +337,8 @@ diff:
 
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import CONTEXT_LEVELS
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
-from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, ItemProblem, MoodleModule
+from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
+    Change, ItemProblem, MoodleModule, PlanData)
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
     RoleCatalogue, UserDirectory, resolve_categories, resolve_courses)
 
@@ -436,6 +437,16 @@ def describe(item):
     if item.get('state') == 'absent':
         return '%s: no %s in %s' % (_text(item.get('user')), role, where)
     return '%s: %s in %s' % (_text(item.get('user')), role, where)
+
+
+
+class AssignmentPlan(PlanData):
+    """One role assignment as planned: the ids it is sent with, the role's shortname for results, whether its
+    current state was read (verified) and what it is (current: True/False, None when unknown), and the components
+    that also give the role (owners)."""
+
+    fields = ('userid', 'contextlevel', 'instanceid', 'roleid', 'role', 'verified', 'current', 'owners')
+    __slots__ = fields
 
 
 class MoodleRoleAssignmentModule(MoodleModule):
@@ -539,7 +550,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
             self._decide(change, errors)
         self._confirm_users([change for change in resolved if change.changed], errors)
         for change in changes:
-            if change.label in self.not_found and change.data['roleid'] is not None:
+            if change.label in self.not_found and change.data.roleid is not None:
                 self._decide_pending(change, errors)
         self.fail_on_input_errors(errors)
         self._plan_warnings(changes)
@@ -550,12 +561,13 @@ class MoodleRoleAssignmentModule(MoodleModule):
         """The item's Change, with the ids resolved (None where a look-up failed) and nothing read yet."""
         change = Change(item, label, _text(item['user']))
         field = instance_field(item)
-        change.data = dict(userid=users.get((item['user_field'], ref_value(item['user_field'], item['user']))),
-                           contextlevel=CONTEXT_LEVELS[item['context']],
-                           instanceid=0 if item['context'] == 'system' else instances.get(
-                               (item['context'], field, ref_value(field, item['instance']))),
-                           roleid=item.get('role_id'), role=item.get('role'), verified=False, current=None, owners=[])
-        change.id = change.data['userid']
+        instanceid = 0 if item['context'] == 'system' else instances.get(
+            (item['context'], field, ref_value(field, item['instance'])))
+        change.data = AssignmentPlan(
+            userid=users.get((item['user_field'], ref_value(item['user_field'], item['user']))),
+            contextlevel=CONTEXT_LEVELS[item['context']], instanceid=instanceid, roleid=item.get('role_id'),
+            role=item.get('role'), verified=False, current=None, owners=[])
+        change.id = change.data.userid
         return change
 
     def _resolve_users(self, items, errors):
@@ -625,16 +637,16 @@ class MoodleRoleAssignmentModule(MoodleModule):
     def _resolve_roles(self, changes, errors):
         for change in changes:
             shortname = change.item.get('role')
-            roleid, name, problem = self.catalogue.resolve(shortname=shortname, roleid=change.data['roleid'])
+            roleid, name, problem = self.catalogue.resolve(shortname=shortname, roleid=change.data.roleid)
             if problem:
                 errors.append(ItemProblem(change.label, problem))
             elif shortname and self._guessed(change, roleid, shortname):
                 errors.append(ItemProblem(change.label, GUESSED_ROLE_ID % (shortname, change.item['context'], roleid)))
             if shortname:
-                change.data['roleid'] = roleid
+                change.data.roleid = roleid
             else:
                 trusted = self.exact or not self.catalogue.contradictions
-                change.data['role'] = self.observed.get(change.data['roleid']) or (name if trusted else None)
+                change.data.role = self.observed.get(change.data.roleid) or (name if trusted else None)
 
     def _guessed(self, change, roleid, shortname):
         """Would this shortname's id be a guess where a wrong guess cannot be seen? (Core only, outside courses.)
@@ -660,23 +672,23 @@ class MoodleRoleAssignmentModule(MoodleModule):
     @staticmethod
     def _key(change):
         data = change.data
-        return (data['userid'], data['roleid'], data['contextlevel'], data['instanceid'])
+        return (data.userid, data.roleid, data.contextlevel, data.instanceid)
 
     def _read_plugin(self, changes, errors):
         """With the companion plugin: every context read exactly; only manual assignments count."""
-        contexts = list(dict.fromkeys((c.data['contextlevel'], c.data['instanceid']) for c in changes))
+        contexts = list(dict.fromkeys((c.data.contextlevel, c.data.instanceid) for c in changes))
         rows, bad = self._plugin_rows(changes, contexts)
         for change in changes:
-            why = bad.get((change.data['contextlevel'], change.data['instanceid']))
+            why = bad.get((change.data.contextlevel, change.data.instanceid))
             if why:
                 errors.append(ItemProblem(change.label, 'no %s with id %s on this site (Moodle: %s)' % (
-                    change.item['context'], change.data['instanceid'], why)))
+                    change.item['context'], change.data.instanceid, why)))
         self._apply_rows(changes, rows)
 
     def _plugin_rows(self, changes, contexts):
         """Read the assignments of these contexts; isolate contexts Moodle says do not exist."""
-        userids = sorted(set(c.data['userid'] for c in changes))
-        roleids = sorted(set(c.data['roleid'] for c in changes))
+        userids = sorted(set(c.data.userid for c in changes))
+        roleids = sorted(set(c.data.roleid for c in changes))
         budget = self.client.field_budget() // 2
         if len(userids) + len(roleids) + 10 > budget:
             userids = []   # too many to filter by: read everything in those contexts
@@ -709,20 +721,20 @@ class MoodleRoleAssignmentModule(MoodleModule):
                 manual.add(key)
         for change in changes:
             key = self._key(change)
-            change.data['current'] = key in manual
-            change.data['owners'] = sorted(set(owners.get(key, [])))
-            change.data['verified'] = True
+            change.data.current = key in manual
+            change.data.owners = sorted(set(owners.get(key, [])))
+            change.data.verified = True
 
     # -- deciding ------------------------------------------------------------------------------
     def _decide(self, change, errors):
         data, item = change.data, change.item
         if not self.exact and item['context'] == 'course':
-            held = self._course_roles.get(data['instanceid'], {}).get(data['userid'])
+            held = self._course_roles.get(data.instanceid, {}).get(data.userid)
             if held is not None:
-                data['current'] = data['roleid'] in held
-                data['verified'] = True
+                data.current = data.roleid in held
+                data.verified = True
         present = item['state'] == 'present'
-        current = data['current']
+        current = data.current
         if current is None:
             change.action = 'assigned' if present else 'unassigned'
         elif current != present:
@@ -746,29 +758,29 @@ class MoodleRoleAssignmentModule(MoodleModule):
         """Why the role cannot be (un)assigned at this level, or None when it can (or it is not known)."""
         if self.catalogue.contradictions and not self.exact:
             return None
-        roleid, context = change.data['roleid'], change.item['context']
+        roleid, context = change.data.roleid, change.item['context']
         if self.catalogue.assignable(roleid, context) is not False:
             return None
         verb = 'assigned' if change.item['state'] == 'present' else 'unassigned'
         return 'role %s (id %s) cannot be %s at %s level: %s' % (
-            change.data['role'] or change.item.get('role'), roleid, verb, context, self.catalogue.where_assignable(roleid))
+            change.data.role or change.item.get('role'), roleid, verb, context, self.catalogue.where_assignable(roleid))
 
     def _plan_warnings(self, changes):
         check = self.module.check_mode
         assumed = set()
         for change in changes:
-            if change.data['owners'] and change.item['state'] == 'absent':
-                self.warn(PLUGIN_OWNED % ', '.join(change.data['owners']), change.label)
+            if change.data.owners and change.item['state'] == 'absent':
+                self.warn(PLUGIN_OWNED % ', '.join(change.data.owners), change.label)
             if not change.changed or self.exact:
                 continue
-            if not change.data['verified']:
+            if not change.data.verified:
                 if change.item['context'] == 'course':
                     self.warn(NOT_ENROLLED % ('would be sent' if check else 'was sent'), change.label)
                 else:
                     self.warn(NOT_READABLE % ('would be sent' if check else 'was sent'), change.label)
             shortname = change.item.get('role')
-            if shortname and self.observed.get(change.data['roleid']) != shortname:
-                assumed.add('%s=%s' % (shortname, change.data['roleid']))
+            if shortname and self.observed.get(change.data.roleid) != shortname:
+                assumed.add('%s=%s' % (shortname, change.data.roleid))
         if assumed:
             self.warn(ASSUMED_ROLE_IDS % ', '.join(sorted(assumed)))
 
@@ -776,8 +788,8 @@ class MoodleRoleAssignmentModule(MoodleModule):
     @staticmethod
     def _payload(change):
         data = change.data
-        return {'roleid': data['roleid'], 'userid': data['userid'], 'contextlevel': data['contextlevel'],
-                'instanceid': data['instanceid']}
+        return {'roleid': data.roleid, 'userid': data.userid, 'contextlevel': data.contextlevel,
+                'instanceid': data.instanceid}
 
     def apply(self, changes):
         self._sent = {}
@@ -794,10 +806,10 @@ class MoodleRoleAssignmentModule(MoodleModule):
                 self.report_unchanged(change, RACED_SAME % change.action)
         self._check_unassigned([c for c in unassigns if c.action == 'unassigned'])
         for change in changes:
-            if change.failed and not change.data['verified'] and change.item['context'] in ('module', 'block'):
+            if change.failed and not change.data.verified and change.item['context'] in ('module', 'block'):
                 change.failed = ('%s (core Moodle cannot check a %s id before writing: does %s %s exist?)'
                                  % (change.failed, change.item['context'], change.item['context'],
-                                    change.data['instanceid']))
+                                    change.data.instanceid))
 
     def _sender(self, pairs, function):
         """send(payloads) for bisect_write that records which changes Moodle took, for reread()."""
@@ -822,19 +834,19 @@ class MoodleRoleAssignmentModule(MoodleModule):
 
     def _current(self, changes):
         """change -> True/False as read now, for the changes whose state can be read (others are absent)."""
-        readable = [c for c in changes if c.data['verified']]
+        readable = [c for c in changes if c.data.verified]
         if not readable:
             return {}
         if self.exact:
-            contexts = list(dict.fromkeys((c.data['contextlevel'], c.data['instanceid']) for c in readable))
+            contexts = list(dict.fromkeys((c.data.contextlevel, c.data.instanceid) for c in readable))
             rows, dummy = self._plugin_rows(readable, contexts)
             manual = set((r['userid'], r['roleid'], r['contextlevel'], r['instanceid']) for r in rows
                          if not r.get('component'))
             return dict((c, self._key(c) in manual) for c in readable)
         courses = {}
-        for courseid in dict.fromkeys(c.data['instanceid'] for c in readable):
+        for courseid in dict.fromkeys(c.data.instanceid for c in readable):
             courses[courseid] = self._course_user_roles(self.api.get_enrolled_users(courseid))
-        return dict((c, c.data['roleid'] in courses[c.data['instanceid']].get(c.data['userid'], set()))
+        return dict((c, c.data.roleid in courses[c.data.instanceid].get(c.data.userid, set()))
                     for c in readable)
 
     def _settled(self, changes, assigned):
@@ -853,7 +865,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
         core_role_unassign_roles only removes manual assignments and answers success for the others, so a role still
         held after it comes from an enrolment plugin or another component: reported unchanged, with a warning.
         """
-        readable = [c for c in changes if c.data['verified'] and not self.exact]
+        readable = [c for c in changes if c.data.verified and not self.exact]
         for change, held in self._current(readable).items():
             if held:
                 self.report_unchanged(change, COMPONENT_HELD)
@@ -878,11 +890,11 @@ class MoodleRoleAssignmentModule(MoodleModule):
     # -- results ------------------------------------------------------------------------------
     def result_entry(self, change):
         data, item = change.data, change.item
-        entry = dict(user=_text(item['user']), userid=data['userid'], role=data['role'] or item.get('role'),
-                     roleid=data['roleid'], context=item['context'],
+        entry = dict(user=_text(item['user']), userid=data.userid, role=data.role or item.get('role'),
+                     roleid=data.roleid, context=item['context'],
                      instance=None if item['context'] == 'system' else _text(item['instance']),
-                     contextlevel=data['contextlevel'], instanceid=data['instanceid'], action=change.action,
-                     verified=bool(data['verified']))
+                     contextlevel=data.contextlevel, instanceid=data.instanceid, action=change.action,
+                     verified=bool(data.verified))
         if change.failed:
             entry['failed'] = change.failed
         if change.warnings:
