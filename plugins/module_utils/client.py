@@ -50,6 +50,9 @@ ADMIN_ENABLE_REST = 'Site administration > Plugins > Web services > Manage proto
 ADMIN_TOKENS = 'Site administration > Plugins > Web services > Manage tokens'
 ADMIN_SERVICE_FUNCTIONS = 'Site administration > Plugins > Web services > External services > (your service) > Functions'
 ADMIN_DEBUGGING = 'Site administration > Development > Debugging > Debug messages: DEVELOPER'
+ADMIN_DEFINE_ROLES = 'Site administration > Users > Permissions > Define roles'
+ADMIN_ALLOW_ASSIGN = ADMIN_DEFINE_ROLES + ' > Allow role assignments'
+ADMIN_ASSIGN_SYSTEM_ROLES = 'Site administration > Users > Permissions > Assign system roles'
 
 _TAG = re.compile(r'<[^>]+>')
 _TITLE = re.compile(r'<title[^>]*>(.*?)</title>', re.IGNORECASE | re.DOTALL)
@@ -120,12 +123,18 @@ class MoodleError(Exception):
         self.failed_chunk = None
         super(MoodleError, self).__init__(self.describe())
 
-    def describe(self):
+    def diagnosis(self):
+        """What happened: the function, Moodle's message (or the client's), Moodle's debuginfo."""
         text = self.message
         if self.function and self.function not in text:
             text = '%s: %s' % (self.function, text)
         if self.debuginfo and self.debuginfo not in text:
-            text = '%s (%s)' % (text, self.debuginfo.strip())
+            text = '%s (%s)' % (text.rstrip('.'), self.debuginfo.strip())
+        return text
+
+    def describe(self):
+        """The diagnosis, then what to fix."""
+        text = self.diagnosis()
         if self.hint:
             text = '%s. %s' % (text.rstrip('.'), self.hint)
         return text
@@ -174,8 +183,7 @@ def _no_access(facts, function, debuginfo):
 
 
 def _no_permission(facts, function, debuginfo):
-    facts.update(kind='permission', hint='Give the token user the capability named above (Site administration > Users > '
-                                         'Permissions > Define roles)')
+    facts.update(kind='permission', hint='Give the token user the capability named above (%s)' % ADMIN_DEFINE_ROLES)
 
 
 def _invalid_parameter(facts, function, debuginfo):

@@ -47,6 +47,14 @@ def connection_argument_spec():
     )
 
 
+def client_options(module):
+    """MoodleClient's arguments from a module's connection options."""
+    params = module.params
+    return dict(url=params['url'], token=params['token'], validate_certs=params['validate_certs'],
+                ca_path=params['ca_path'], timeout=params['timeout'], max_input_vars=params['max_input_vars'],
+                retries=params['retries'], log=module.debug)
+
+
 def client_from_params(module):
     """Build the client from a module's connection options, failing cleanly without requests."""
     if REQUESTS_IMPORT_ERROR:
@@ -60,9 +68,7 @@ def client_from_params(module):
                                  ', '.join('MOODLE_%s' % name.upper() for name in unset)))
     if params['max_input_vars'] < 10:
         module.fail_json(msg='max_input_vars must be at least 10 (PHP\'s default is 1000), got %s' % params['max_input_vars'])
-    client = MoodleClient(params['url'], params['token'], validate_certs=params['validate_certs'],
-                          ca_path=params['ca_path'], timeout=params['timeout'],
-                          max_input_vars=params['max_input_vars'], retries=params['retries'], log=module.debug)
+    client = MoodleClient(**client_options(module))
     # A password written into url (https://user:password@host) is masked wherever the module reports url.
     module.no_log_values.update(client.url_secrets)
     if client.in_clear:

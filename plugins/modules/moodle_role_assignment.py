@@ -335,8 +335,8 @@ diff:
       after: {assigned: true}
 '''
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.api import CONTEXT_LEVELS
-from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import CONTEXT_LEVELS, REQUIRED_FUNCTIONS
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import ADMIN_DEFINE_ROLES, MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
     Change, ItemProblem, MoodleModule, PlanData)
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
@@ -372,8 +372,8 @@ ASSUMED_ROLE_IDS = ('Role ids were taken from the standard roles of a fresh Mood
                     'the companion plugin local_lmsops')
 GUESSED_ROLE_ID = ('role %r in the %s context: core Moodle cannot read this site\'s role ids, and none of the courses '
                    'read shows this role, so its id (%s on a standard install) would be a guess nothing can check; '
-                   'give role_id (Site administration > Users > Permissions > Define roles, the id in the role\'s '
-                   'link), or install the companion plugin local_lmsops, which reads the roles')
+                   'give role_id (' + ADMIN_DEFINE_ROLES + ', the id in the role\'s link), or install the companion '
+                   'plugin local_lmsops, which reads the roles')
 COMPONENT_HELD = ('the user still holds this role in the course after the unassign, so through an enrolment plugin '
                   '(cohort sync, course meta link...) or another component, which this module does not manage: only '
                   'that plugin can remove it. Core Moodle cannot show the component (a manual assignment of the same '
@@ -453,9 +453,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
     resource = 'assignment'
     list_option = 'assignments'
     identity = 'user'
-    required_functions = ('core_webservice_get_site_info', 'core_user_get_users_by_field',
-                          'core_course_get_courses_by_field', 'core_course_get_categories',
-                          'core_enrol_get_enrolled_users', 'core_role_assign_roles', 'core_role_unassign_roles')
+    required_functions = tuple(REQUIRED_FUNCTIONS['moodle_role_assignment'])
     item_options = dict(
         user=dict(type='raw', required=True),
         user_field=dict(type='str', default='username', choices=['username', 'email', 'idnumber', 'id']),

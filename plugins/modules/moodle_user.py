@@ -350,6 +350,7 @@ summary:
 
 import re
 
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import REQUIRED_FUNCTIONS
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MASK, MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils import field_rules
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
@@ -474,8 +475,7 @@ class MoodleUserModule(MoodleModule):
     resource = 'user'
     list_option = 'users'
     identity = 'username'
-    required_functions = ('core_webservice_get_site_info', 'core_user_get_users_by_field', 'core_user_create_users',
-                          'core_user_update_users', 'core_user_delete_users')
+    required_functions = tuple(REQUIRED_FUNCTIONS['moodle_user'])
     item_options = dict(
         username=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
