@@ -30,7 +30,7 @@ import time
 import traceback
 from urllib.parse import quote, quote_plus, unquote, urljoin, urlsplit, urlunsplit
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.masking import SecretMasker
+from ansible_collections.lmsops.moodle.plugins.module_utils.masking import STARS, SecretMasker
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - reported by the module through missing
 ENDPOINT = '/webservice/rest/server.php'
 # wstoken, wsfunction and moodlewsrestformat count against PHP's max_input_vars too.
 BASE_FIELDS = 3
-MASK = '********'
+MASK = STARS                    # how a secret reads in messages, results and diffs (masking.py)
 RETRY_STATUSES = (500, 502, 503, 504)
 
 ADMIN_ENABLE_WS = 'Site administration > Advanced features > Enable web services'

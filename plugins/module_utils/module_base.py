@@ -77,6 +77,11 @@ def client_from_params(module):
     return client
 
 
+def as_text(value):
+    """An option's value as text, trimmed ('' for None): YAML gives 42 for an id, people leave spaces."""
+    return '' if value is None else str(value).strip()
+
+
 class ItemProblem(str):
     """A problem with one item: reads as ``label: cause``, keeps both so that many items with one cause group."""
 

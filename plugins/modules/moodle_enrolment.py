@@ -355,7 +355,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.api import REQUIRED_
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.dates import DateError, format_date, parse_date
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
-    ITEM_ERROR_KINDS, Change, ItemProblem, MoodleModule, PlanData, committed_before)
+    ITEM_ERROR_KINDS, Change, ItemProblem, MoodleModule, PlanData, as_text, committed_before)
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
     RoleCatalogue, UserDirectory, resolve_courses)
 
@@ -382,11 +382,6 @@ RACED_UPDATED = ('another writer enrolled these users between this run\'s read a
                  'enrolment was planned again from a new read and sent once (a re-enrolment: Moodle adds the role '
                  'and overwrites the status and dates with the ones sent)')
 RACED_FAILED = 'another writer enrolled this user between this run\'s read and its write (%s); planned again: %s'
-
-
-def text_value(value):
-    """A course or user value as text (YAML may give 42 for an id)."""
-    return str(value).strip()
 
 
 def describe(item):
@@ -624,10 +619,10 @@ class MoodleEnrolmentModule(MoodleModule):
         return describe(item)
 
     def item_key(self, item):
-        user = text_value(item.get('user'))
+        user = as_text(item.get('user'))
         if item.get('user_field') == 'email':
             user = user.lower()
-        return (item.get('course_field'), text_value(item.get('course')), item.get('user_field'), user)
+        return (item.get('course_field'), as_text(item.get('course')), item.get('user_field'), user)
 
     def validate_item(self, item):
         problems = []
@@ -638,7 +633,7 @@ class MoodleEnrolmentModule(MoodleModule):
                 problems.append('%s is required' % name)
             elif isinstance(value, bool) or not isinstance(value, (str, int)):
                 problems.append('%s must be a %s, not %r' % (name, field, value))
-            elif field == 'id' and not (text_value(value).isdigit() and int(text_value(value)) > 0):
+            elif field == 'id' and not (as_text(value).isdigit() and int(as_text(value)) > 0):
                 problems.append('%s %r is not an id (%s_field: id needs a positive number)' % (name, value, name))
         if item.get('role') is not None and not item['role'].strip():
             problems.append('role is empty')
@@ -748,7 +743,7 @@ class MoodleEnrolmentModule(MoodleModule):
     def _resolved(self, items, kind, resolver):
         """({label: record}, errors) for the course or the user (``kind``) every item names."""
         def reference(item):
-            return (kind, item['%s_field' % kind], text_value(item[kind]), '')
+            return (kind, item['%s_field' % kind], as_text(item[kind]), '')
         records, errors = self.resolve_references(items, lambda item: [reference(item)], {kind: resolver})
         return dict((label, records[reference(item)[:3]]) for label, item in items if reference(item)[:3] in records), errors
 
@@ -867,7 +862,7 @@ class MoodleEnrolmentModule(MoodleModule):
     def _confirm_users(self, items):
         """Problems of the items about to be written whose user was found among enrolled users by a value users may
         share (e-mail, idnumber): each such value is looked up site-wide first, and an ambiguous one fails."""
-        named = [(label, item['user_field'], text_value(item['user']), '') for label, item in items]
+        named = [(label, item['user_field'], as_text(item['user']), '') for label, item in items]
         return [ItemProblem(label, problem) for label, problem in self.directory.confirm_named(named)]
 
     def _role(self, item):

@@ -338,7 +338,7 @@ diff:
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import CONTEXT_LEVELS, REQUIRED_FUNCTIONS
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import ADMIN_DEFINE_ROLES, MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
-    Change, ItemProblem, MoodleModule, PlanData)
+    Change, ItemProblem, MoodleModule, PlanData, as_text)
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
     RoleCatalogue, UserDirectory, resolve_categories, resolve_courses)
 
@@ -384,12 +384,8 @@ RACED_SAME = ('another writer %s these roles between this run\'s read and its wr
               'a whole, for another item, and the re-read shows them as asked): reported unchanged')
 
 
-def _text(value):
-    return '' if value is None else str(value).strip()
-
-
 def _is_id(value):
-    text = _text(value)
+    text = as_text(value)
     return text.isdigit() and int(text) > 0
 
 
@@ -403,7 +399,7 @@ def instance_field(item):
 
 def ref_value(field, value):
     """A user, course or category reference as look-ups use it (ids as plain digits, the rest trimmed)."""
-    text = _text(value)
+    text = as_text(value)
     if field == 'id' and text.isdigit():
         return str(int(text))
     return text
@@ -432,11 +428,11 @@ def describe(item):
         role = item['role']
     else:
         role = 'role_id %s' % item['role_id'] if item.get('role_id') is not None else 'no role'
-    instance = _text(item.get('instance'))
+    instance = as_text(item.get('instance'))
     where = '%s %s' % (item.get('context'), instance) if instance and item.get('context') != 'system' else item.get('context')
     if item.get('state') == 'absent':
-        return '%s: no %s in %s' % (_text(item.get('user')), role, where)
-    return '%s: %s in %s' % (_text(item.get('user')), role, where)
+        return '%s: no %s in %s' % (as_text(item.get('user')), role, where)
+    return '%s: %s in %s' % (as_text(item.get('user')), role, where)
 
 
 
@@ -487,7 +483,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
     def validate_item(self, item):
         problems = []
         ufield = item['user_field']
-        user = _text(item.get('user'))
+        user = as_text(item.get('user'))
         if not user:
             problems.append('user is required')
         elif ufield == 'id' and not _is_id(user):
@@ -502,22 +498,22 @@ class MoodleRoleAssignmentModule(MoodleModule):
         context = item['context']
         instance = item.get('instance')
         if context == 'system':
-            if instance is not None and _text(instance) != '':
+            if instance is not None and as_text(instance) != '':
                 problems.append('context=system has no instance (got %r); remove instance' % instance)
             if item.get('instance_field'):
                 problems.append('context=system has no instance; remove instance_field')
             return problems
         allowed = INSTANCE_FIELDS[context]
         field = instance_field(item)
-        if instance is None or _text(instance) == '':
+        if instance is None or as_text(instance) == '':
             problems.append('context=%s needs instance: %s' % (context, INSTANCE_HELP[context]))
         elif field not in allowed:
             problems.append('instance_field=%s does not identify a %s; use %s' % (
                 field, context, ' or '.join(allowed)))
         elif field == 'id' and not _is_id(instance):
-            problems.append('instance %r is not a %s id (instance_field: id)' % (_text(instance), context))
-        elif context == 'user' and field == 'username' and _text(instance) != _text(instance).lower():
-            problems.append('instance %r must be a lowercase username' % _text(instance))
+            problems.append('instance %r is not a %s id (instance_field: id)' % (as_text(instance), context))
+        elif context == 'user' and field == 'username' and as_text(instance) != as_text(instance).lower():
+            problems.append('instance %r must be a lowercase username' % as_text(instance))
         return problems
 
     # -- reading ------------------------------------------------------------------------------
@@ -557,7 +553,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
     @staticmethod
     def _new_change(label, item, users, instances):
         """The item's Change, with the ids resolved (None where a look-up failed) and nothing read yet."""
-        change = Change(item, label, _text(item['user']))
+        change = Change(item, label, as_text(item['user']))
         field = instance_field(item)
         instanceid = 0 if item['context'] == 'system' else instances.get(
             (item['context'], field, ref_value(field, item['instance'])))
@@ -585,7 +581,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
         for dummy, item in items:
             if item['context'] in ('module', 'block'):
                 field = instance_field(item)
-                ids[(item['context'], field, ref_value(field, item['instance']))] = int(_text(item['instance']))
+                ids[(item['context'], field, ref_value(field, item['instance']))] = int(as_text(item['instance']))
         return ids
 
     @staticmethod
@@ -888,9 +884,9 @@ class MoodleRoleAssignmentModule(MoodleModule):
     # -- results ------------------------------------------------------------------------------
     def result_entry(self, change):
         data, item = change.data, change.item
-        entry = dict(user=_text(item['user']), userid=data.userid, role=data.role or item.get('role'),
+        entry = dict(user=as_text(item['user']), userid=data.userid, role=data.role or item.get('role'),
                      roleid=data.roleid, context=item['context'],
-                     instance=None if item['context'] == 'system' else _text(item['instance']),
+                     instance=None if item['context'] == 'system' else as_text(item['instance']),
                      contextlevel=data.contextlevel, instanceid=data.instanceid, action=change.action,
                      verified=bool(data.verified))
         if change.failed:

@@ -353,7 +353,7 @@ import re
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import REQUIRED_FUNCTIONS
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MASK, MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils import field_rules
-from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
+from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule, as_text
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import SITE_LIST_MIN, is_deleted_user, read_site_list
 
 # The text fields compared as they are (after trimming) and sent under the same name.
@@ -382,17 +382,13 @@ MAIN_ADMIN_ID = 2
 EXTERNAL_AUTH = ('cas', 'ldap', 'mnet', 'shibboleth', 'webservice')
 
 
-def _text(value):
-    return '' if value is None else str(value).strip()
-
-
 def user_fields(user):
     """A Moodle user record as the comparable fields of this module."""
-    fields = dict((name, _text(user.get(name))) for name in TEXT_FIELDS)
-    fields['email'] = _text(user.get('email')).lower()
-    fields['country'] = _text(user.get('country')).upper()
+    fields = dict((name, as_text(user.get(name))) for name in TEXT_FIELDS)
+    fields['email'] = as_text(user.get('email')).lower()
+    fields['country'] = as_text(user.get('country')).upper()
     fields['suspended'] = bool(user.get('suspended'))
-    fields['customfields'] = dict((f.get('shortname'), _text(f.get('value'))) for f in user.get('customfields') or [])
+    fields['customfields'] = dict((f.get('shortname'), as_text(f.get('value'))) for f in user.get('customfields') or [])
     return fields
 
 
@@ -401,15 +397,15 @@ def wanted_fields(item):
     fields = {}
     for name in TEXT_FIELDS:
         if item.get(name) is not None:
-            fields[name] = _text(item[name])
+            fields[name] = as_text(item[name])
     if item.get('email') is not None:
-        fields['email'] = _text(item['email']).lower()
+        fields['email'] = as_text(item['email']).lower()
     if item.get('country') is not None:
-        fields['country'] = _text(item['country']).upper()
+        fields['country'] = as_text(item['country']).upper()
     if item.get('suspended') is not None:
         fields['suspended'] = bool(item['suspended'])
     if item.get('customfields') is not None:
-        fields['customfields'] = dict((k, _text(v)) for k, v in item['customfields'].items())
+        fields['customfields'] = dict((k, as_text(v)) for k, v in item['customfields'].items())
     return fields
 
 
@@ -436,7 +432,7 @@ def moodle_payload(item, fields):
         if name == 'customfields':
             payload['customfields'] = [{'type': k, 'value': v} for k, v in sorted(value.items())]
         elif name == 'email':
-            payload['email'] = _text(item['email'])
+            payload['email'] = as_text(item['email'])
         elif name == 'suspended':
             payload['suspended'] = value
         elif name != 'password':
@@ -536,7 +532,7 @@ class MoodleUserModule(MoodleModule):
         for name in CHECKED_FIELDS:
             if item.get(name) is None:
                 continue
-            value = _text(item[name])
+            value = as_text(item[name])
             if name in ('country', 'timezone'):     # a list of Moodle's: it says more than the type and length
                 problem = field_rules.check_choice(name, value)
             else:
@@ -554,7 +550,7 @@ class MoodleUserModule(MoodleModule):
         for shortname, value in sorted((item.get('customfields') or {}).items()):
             problems.extend(p for p in (
                 field_rules.check('customfields.type', shortname, what_field='customfields key'),
-                field_rules.check('customfields.value', _text(value), what_field='customfields[%s]' % shortname))
+                field_rules.check('customfields.value', as_text(value), what_field='customfields[%s]' % shortname))
                 if p)
         return problems
 
@@ -562,13 +558,13 @@ class MoodleUserModule(MoodleModule):
         """The rules that depend on the site: the auth plugins of its Moodle version (and those
         core_user_create_users refuses), the languages it is known to have."""
         problems = []
-        if item.get('auth') is not None and _text(item['auth']):
-            problem = field_rules.check_auth(_text(item['auth']), version=self._version, create=creating,
+        if item.get('auth') is not None and as_text(item['auth']):
+            problem = field_rules.check_auth(as_text(item['auth']), version=self._version, create=creating,
                                              extra=self.params.get('extra_auth_plugins') or ())
             if problem:
                 problems.append(problem)
         if item.get('lang') is not None:
-            problem = field_rules.check_lang(_text(item['lang']), installed=self._languages,
+            problem = field_rules.check_lang(as_text(item['lang']), installed=self._languages,
                                              extra=self.params.get('extra_languages') or ())
             if problem:
                 problems.append(problem)
@@ -774,7 +770,7 @@ class MoodleUserModule(MoodleModule):
                 (change.failed or '').startswith(str(error)):
             identity = 'username' if 'username' in payload else 'id'
             sent = sorted(name for name in payload if name not in ('username', 'id'))
-            lang = _text(payload.get('lang'))
+            lang = as_text(payload.get('lang'))
             suspect = ''
             if lang and lang not in set(field_rules.LANGUAGES_INSTALLED) | self._languages | set(
                     self.params.get('extra_languages') or ()):
