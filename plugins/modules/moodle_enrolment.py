@@ -886,15 +886,15 @@ class MoodleEnrolmentModule(MoodleModule):
         unenrol = [c for c in changes if c.action == 'unenrolled']
         if unenrol:
             self.bisect_write([(c, {'userid': c.data.userid, 'courseid': c.data.courseid}) for c in unenrol],
-                              self.api.unenrol_users, self._applied)
+                              self.api.unenrol_users, self._settled)
             self._check_unenrolled([c for c in unenrol if c.action == 'unenrolled'])
         enrol = [c for c in changes if c.action in ('enrolled', 'updated')]
         if enrol:
-            self.bisect_write([(c, c.data.send) for c in enrol], self._enrol, self._applied)
+            self.bisect_write([(c, c.data.send) for c in enrol], self._enrol, self._settled)
             self._settle_raced([c for c in enrol if c.raced is not None])
 
     def _enrol(self, payloads):
-        """enrol_manual_enrol_users, keeping the error it answers for :meth:`_applied`."""
+        """enrol_manual_enrol_users, keeping the error it answers for :meth:`_settled`."""
         try:
             return self.api.enrol_users(payloads)
         except MoodleError as error:
@@ -909,13 +909,13 @@ class MoodleEnrolmentModule(MoodleModule):
         """
         if self.exact or not changes:
             return
-        found = self._reread(changes)
+        found = self._read_enrolments_of(changes)
         for change in changes:
             current = found.get((change.data.courseid, change.data.userid))
             if current and current.get('enrolled'):
                 self.report_unchanged(change, STILL_ENROLLED)
 
-    def _reread(self, changes):
+    def _read_enrolments_of(self, changes):
         course_users, status_courses = {}, []
         for change in changes:
             course_users.setdefault(change.data.courseid, []).append(change.data.userid)
@@ -923,7 +923,7 @@ class MoodleEnrolmentModule(MoodleModule):
                 status_courses.append(change.data.courseid)
         return self.read_enrolments(course_users, status_courses)
 
-    def _applied(self, changes):
+    def _settled(self, changes):
         """The changes settled now, after a write Moodle rejected or answered with an error: not to be sent again.
 
         Settled is an enrolment in place as wanted, or a new one another writer made between our read and our
@@ -932,7 +932,7 @@ class MoodleEnrolmentModule(MoodleModule):
         :meth:`_settle_raced`). An error Moodle raises after its commit (its messages) leaves our own, and after a
         lost answer the enrolment may be ours: then only "in place as wanted" counts.
         """
-        found = self._reread(changes)
+        found = self._read_enrolments_of(changes)
         now = int(time.time())
         error = self._write_error
         rolled_back = error is not None and error.kind in ITEM_ERROR_KINDS and not committed_before(error)
@@ -967,7 +967,7 @@ class MoodleEnrolmentModule(MoodleModule):
                 resend.append(change)
         if resend:
             self._write_error = None
-            self.bisect_write([(c, c.data.send) for c in resend], self._enrol, self._applied)
+            self.bisect_write([(c, c.data.send) for c in resend], self._enrol, self._settled)
             for change in resend:
                 if change.failed:
                     change.failed = RACED_FAILED % (describe_current(change.raced), 'sending it failed: %s' % change.failed)
@@ -976,7 +976,7 @@ class MoodleEnrolmentModule(MoodleModule):
         pending = [c for c in changes if c.changed]
         if not pending:
             return
-        done = self._applied(pending)
+        done = self._settled(pending)
         for change in pending:
             if change not in done:
                 change.failed = 'not applied'

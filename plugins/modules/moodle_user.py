@@ -727,13 +727,13 @@ class MoodleUserModule(MoodleModule):
     def apply(self, changes):
         deletes = [c for c in changes if c.action == 'deleted']
         if deletes:
-            self.bisect_write([(c, c.id) for c in deletes], self.api.delete_users, self._deleted)
+            self.bisect_write([(c, c.id) for c in deletes], self.api.delete_users, self._settled_deletions)
         updates = [c for c in changes if c.action == 'updated']
         if updates:
             self._update([(c, self._update_payload(c)) for c in updates])
         creates = [c for c in changes if c.action == 'created']
         if creates:
-            self.bisect_write([(c, self._create_payload(c.item)) for c in creates], self._create, self._existing)
+            self.bisect_write([(c, self._create_payload(c.item)) for c in creates], self._create, self._settled_creations)
             self._settle_raced([c for c in creates if c.raced is not None])
             for change in creates:
                 change.id = change.id or self._created_ids.get(change.key)
@@ -840,7 +840,7 @@ class MoodleUserModule(MoodleModule):
             if change is not None:
                 refused(change, '%s (%s)' % (warning.get('message'), warning.get('warningcode')))
 
-    def _existing(self, changes):
+    def _settled_creations(self, changes):
         """The changes whose users exist now (after a rejected create): not to be created again.
 
         A user this run did not create was made by another writer between our read and our write: its record is
@@ -882,7 +882,7 @@ class MoodleUserModule(MoodleModule):
                     change.failed = ('another writer created this user first, with %s differing from what was asked; '
                                      'updating them failed: %s' % (', '.join(change.changed_fields()), change.failed))
 
-    def _deleted(self, changes):
+    def _settled_deletions(self, changes):
         """The changes whose users are gone now (after a delete)."""
         found = set(u['username'] for u in self.api.get_users_by_field('username', [c.key for c in changes]))
         return set(c for c in changes if c.key not in found)
