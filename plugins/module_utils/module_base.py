@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The shared base of the lmsops.moodle modules.
 
-A module declares its resource (``user``), its list option (``users``), its identity key
+A module declares its resource (``user``), its list option (``users``), the option of its single form
 and its per-item options; it implements three steps: ``plan`` (batched reads, then one
 :class:`Change` per item), ``apply`` (batched writes of the planned changes) and
 ``reread`` (the real state after a failed write).  The base owns everything else: the
@@ -205,7 +205,9 @@ class MoodleModule:
 
     resource = None            # singular name in results: 'user'
     list_option = None         # bulk option: 'users'
-    identity = None            # option naming an item: 'username'
+    # The option that names the one item of the single form ('username'; 'user' in moodle_enrolment, whose items
+    # are known by course and user): mutually exclusive with list_option, required in each item of the list.
+    single_option = None
     item_options = {}          # per-item options (suboptions of list_option, top-level in single form)
     item_mutually_exclusive = []
     item_required_together = []
@@ -229,8 +231,8 @@ class MoodleModule:
     @classmethod
     def ansible_module(cls):
         return MaskingModule(argument_spec=cls.argument_spec(), supports_check_mode=True,
-                             mutually_exclusive=[(cls.list_option, cls.identity)] + cls.item_mutually_exclusive,
-                             required_one_of=[(cls.list_option, cls.identity)])
+                             mutually_exclusive=[(cls.list_option, cls.single_option)] + cls.item_mutually_exclusive,
+                             required_one_of=[(cls.list_option, cls.single_option)])
 
     # -- argument spec ----------------------------------------------------------------
     @classmethod
@@ -250,7 +252,7 @@ class MoodleModule:
             spec[name] = single
             sub = copy.deepcopy(option)
             sub.pop('default', None)
-            if name != cls.identity:        # may come from the top level
+            if name != cls.single_option:        # may come from the top level
                 sub.pop('required', None)
             suboptions[name] = sub
         spec[cls.list_option] = dict(type='list', elements='dict', options=suboptions,
@@ -272,9 +274,9 @@ class MoodleModule:
         top-level ``role``) or of an option that scopes others (an item's own ``context`` drops a top-level
         ``instance``).  Options nobody gave get their documented default.
         """
-        top = dict((name, self.params.get(name)) for name in self.item_options if name != self.identity)
+        top = dict((name, self.params.get(name)) for name in self.item_options if name != self.single_option)
         if self.params[self.list_option] is None:
-            item = self.with_defaults(dict(top, **{self.identity: self.params.get(self.identity)}))
+            item = self.with_defaults(dict(top, **{self.single_option: self.params.get(self.single_option)}))
             return [(self.describe_item(item), item)]
         items = [self.with_defaults(self.inherit(item, top)) for item in self.params[self.list_option]]
         return [('%s[%d] (%s)' % (self.list_option, index, self.describe_item(item)), item)
@@ -282,7 +284,7 @@ class MoodleModule:
 
     def describe_item(self, item):
         """How messages name an item (``alice``; the bulk form adds its place: ``users[3] (alice)``)."""
-        return str(item.get(self.identity))
+        return str(item.get(self.single_option))
 
     def inherit(self, item, top):
         """An item of the bulk form completed with the top-level per-item options it does not set itself."""
@@ -304,8 +306,9 @@ class MoodleModule:
                     for name, default in self.item_defaults().items())
 
     def item_key(self, item):
-        """The identity used to detect duplicates; modules with composite keys override it."""
-        return item[self.identity]
+        """What makes two items the same (duplicates are refused); modules whose items are known by several options
+        override it."""
+        return item[self.single_option]
 
     def validate_item(self, item):
         """Return a list of problems with one item (strings); empty when valid."""
@@ -411,7 +414,7 @@ class MoodleModule:
 
     def result_entry(self, change):
         """One item of the results; modules may add fields."""
-        entry = {self.identity: change.key, 'id': change.id, 'action': change.action,
+        entry = {self.single_option: change.key, 'id': change.id, 'action': change.action,
                  'changed_fields': change.changed_fields() if change.changed else []}
         if change.failed:
             entry['failed'] = change.failed

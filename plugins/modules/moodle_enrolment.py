@@ -598,7 +598,7 @@ class EnrolmentPlan(PlanData):
 class MoodleEnrolmentModule(MoodleModule):
     resource = 'enrolment'
     list_option = 'enrolments'
-    identity = 'user'
+    single_option = 'user'
     required_functions = tuple(REQUIRED_FUNCTIONS['moodle_enrolment'])
     item_options = dict(
         course=dict(type='raw', required=True),

@@ -448,7 +448,7 @@ class AssignmentPlan(PlanData):
 class MoodleRoleAssignmentModule(MoodleModule):
     resource = 'assignment'
     list_option = 'assignments'
-    identity = 'user'
+    single_option = 'user'
     required_functions = tuple(REQUIRED_FUNCTIONS['moodle_role_assignment'])
     item_options = dict(
         user=dict(type='raw', required=True),

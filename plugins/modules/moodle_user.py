@@ -470,7 +470,7 @@ def duplicate_email(address, owner):
 class MoodleUserModule(MoodleModule):
     resource = 'user'
     list_option = 'users'
-    identity = 'username'
+    single_option = 'username'
     required_functions = tuple(REQUIRED_FUNCTIONS['moodle_user'])
     item_options = dict(
         username=dict(type='str', required=True),

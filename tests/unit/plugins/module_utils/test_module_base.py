@@ -98,7 +98,7 @@ def test_url_and_token_come_from_the_environment(monkeypatch):
 class Things(MoodleModule):
     resource = 'thing'
     list_option = 'things'
-    identity = 'name'
+    single_option = 'name'
     item_options = dict(name=dict(type='str', required=True), owner=dict(type='str'),
                         place=dict(type='str', default='shelf'))
 
