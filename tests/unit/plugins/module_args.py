@@ -30,8 +30,10 @@ except ImportError:  # ansible-core before 2.19
 
 def run_module(capsys, module_class, site, check_mode=False, diff=False, **args):
     """Run a lmsops.moodle module class, argument spec included, with these options against ``site`` (a fake
-    MoodleAPI); return its JSON result, with the module's warnings under ``warnings`` (always a list)."""
-    args = dict(args, url='http://moodle.invalid', token='0123456789abcdef')
+    MoodleAPI; None: the real MoodleAPI and client, on the url and token given); return its JSON result, with the
+    module's warnings under ``warnings`` (always a list)."""
+    if site is not None:
+        args = dict(args, url='http://moodle.invalid', token='0123456789abcdef')
     if check_mode:
         args['_ansible_check_mode'] = True
     if diff:
@@ -39,7 +41,7 @@ def run_module(capsys, module_class, site, check_mode=False, diff=False, **args)
     warnings = []
     with patch_module_args(args):
         with pytest.raises(SystemExit):
-            instance = module_class(api=with_client(site))
+            instance = module_class(api=None if site is None else with_client(site))
             # Collect the module's warnings here: how ansible-core returns them differs between versions
             # (and, once controller code is imported in the same process, they go to the display instead).
             instance.module.warn = warnings.append
