@@ -157,8 +157,8 @@ def diagnose_exception(function, payload):
     facts = dict(kind='moodle', message=payload.get('message') or errorcode or 'Moodle reported an error', hint=None,
                  errorcode=errorcode)
     if 'errorcode' not in payload:
-        facts.update(kind='php_error', message='Moodle failed with a PHP %s: %s' % (payload.get('exception') or 'error',
-                                                                                      facts['message']),
+        facts.update(kind='php_error',
+                     message='Moodle failed with a PHP %s: %s' % (payload.get('exception') or 'error', facts['message']),
                      hint='This is a fault inside Moodle, not a setting: the web server\'s PHP error log has the detail')
     else:
         _diagnosis(errorcode)(facts, function, debuginfo)

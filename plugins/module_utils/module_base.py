@@ -169,8 +169,8 @@ class PlanData:
     def update(self, **values):
         for name, value in values.items():
             if name not in self.fields:
-                raise AttributeError('%s has no field %r (its fields: %s)' % (type(self).__name__, name,
-                                                                            ', '.join(self.fields)))
+                raise AttributeError('%s has no field %r (its fields: %s)'
+                                     % (type(self).__name__, name, ', '.join(self.fields)))
             setattr(self, name, value)
 
 

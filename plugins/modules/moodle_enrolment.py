@@ -585,7 +585,6 @@ def in_place(change, current, now):
     return active or not in_window(send['timestart'], send['timeend'], now)
 
 
-
 class EnrolmentPlan(PlanData):
     """One enrolment as planned: the course and user ids, what enrol_manual_enrol_users is sent (None: nothing), what
     is known after the run (suspended, dates), the role named in results, the wanted enrolment (plan_enrolment's

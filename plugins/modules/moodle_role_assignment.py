@@ -435,7 +435,6 @@ def describe(item):
     return '%s: %s in %s' % (as_text(item.get('user')), role, where)
 
 
-
 class AssignmentPlan(PlanData):
     """One role assignment as planned: the ids it is sent with, the role's shortname for results, whether its
     current state was read (verified) and what it is (current: True/False, None when unknown), and the components
