@@ -871,7 +871,9 @@ class SiteInfo:
         high = self.params['probe_max_fields']
         if high < PROBE_MIN_FIELDS:
             self.module.fail_json(msg='probe_max_fields must be at least %d, got %d' % (PROBE_MIN_FIELDS, high))
-        client = MoodleClient(**dict(client_options(self.module), max_input_vars=UNLIMITED_FIELDS))
+        options = client_options(self.module)
+        options['max_input_vars'] = UNLIMITED_FIELDS
+        client = MoodleClient(**options)
         refused = []
         try:
             kept, requests, at_least = find_kept_fields(probe_function(client, user['id'], refused),
