@@ -699,6 +699,61 @@ def print_table(report):
         log('  %s: %s; %.0f s of a %s budget; load average %s at the start, %s at the end' % (
             site['site'], site['description'], site['runtime_seconds'],
             '%d s' % site['budget_seconds'] if site['budget_seconds'] else 'no', site['load_start'], site['load_end']))
+    checks = targets_lines(report)
+    if checks:
+        log('Targets on real sites:')
+        for line in checks:
+            log('  ' + line)
+
+
+# The targets the collection is held to on a real site (issue 17): (resource, plugin variant, what, limit).
+# "bulk/floor" and "rerun/bulk" are ratios at N = TARGET_N; "rerun s" is the whole rerun in seconds at TARGET_N;
+# "x10" is, for every variant measured at both, the time at 10 x TARGET_N over the time at TARGET_N.
+TARGET_N = 1000
+TARGETS = (
+    ('users', 'core', 'bulk/floor', 1.15), ('users', 'core', 'rerun/bulk', 0.3),
+    ('enrolments', 'core', 'bulk/floor', 1.5), ('enrolments', 'core', 'rerun/bulk', 0.35),
+    ('users', 'plugin', 'rerun s', 1.5), ('enrolments', 'plugin', 'rerun s', 1.5),
+    ('enrolments', 'plugin', 'bulk/floor', 1.2),
+)
+LINEAR_LIMIT = 12.0
+
+
+def target_checks(report):
+    """[(site, resource, plugin, what, limit, value or None, met)] for every real site measured."""
+    checks = []
+    for site in report['sites']:
+        if site['kind'] != 'moodle':
+            continue
+        rows = dict(((row['resource'], row['plugin'], row['n']), row) for row in site['rows'])
+        for resource, plugin, what, limit in TARGETS:
+            row = rows.get((resource, plugin, TARGET_N))
+            if row is None:
+                continue
+            value = row['variants']['rerun'].get('seconds') if what == 'rerun s' else row['ratios'].get(what)
+            checks.append((site['site'], resource, plugin, what, limit, value, value is not None and value <= limit))
+        for (resource, plugin, n), row in sorted(rows.items()):
+            larger = rows.get((resource, plugin, n * 10))
+            if n != TARGET_N or larger is None:
+                continue
+            for variant in ('floor', 'bulk', 'rerun'):
+                small, big = row['variants'][variant].get('seconds'), larger['variants'][variant].get('seconds')
+                if small and big and not (variant == 'floor' and plugin != 'core'):
+                    value = big / small
+                    checks.append((site['site'], resource, plugin, '%s x10' % variant, LINEAR_LIMIT, value,
+                                   value <= LINEAR_LIMIT))
+    return checks
+
+
+def targets_lines(report):
+    """The target checks as lines of text (Markdown list items)."""
+    lines = []
+    for site, resource, plugin, what, limit, value, met in target_checks(report):
+        shown = '-' if value is None else ('%.2f s' % value if what == 'rerun s' else '%.2f' % value)
+        lines.append('%s %s %s, %s at N = %d: %s (target <= %s%s): %s' % (
+            site, TITLES[resource], plugin, what, TARGET_N, shown, limit, ' s' if what == 'rerun s' else '',
+            'met' if met else 'NOT MET'))
+    return lines
 
 
 def merge_reports(paths):
@@ -785,6 +840,10 @@ def markdown(report):
             fmt(r['bulk/floor']), fmt(r['rerun/bulk']), fmt(r['uri/bulk'], '%.0f'), requests_text(row, ' / '),
             '%s s, %s MiB' % (fmt(bulk.get('module_seconds')), fmt(bulk.get('peak_mib'), '%.0f'))
             if bulk.get('seconds') is not None else '-'))
+    checks = targets_lines(report)
+    if checks:
+        lines += ['', 'Targets on real sites (`rerun s`: the whole rerun; `x10`: time at 10 x N over time at N, at most '
+                  '%d):' % LINEAR_LIMIT, ''] + ['- %s' % line for line in checks]
     if notes:
         lines += ['', 'Measured fewer times, skipped or failed:', ''] + ['- %s' % note for note in sorted(set(notes))]
     return '\n'.join(lines) + '\n'

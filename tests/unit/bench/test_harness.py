@@ -227,3 +227,22 @@ def test_emulator_target_counts_only_bench_objects():
     assert target.count('assignments', 2) == 1
     assert target.course_ids() == {'bench_c01': 5, 'bench_c02': 6}
     assert target.role_ids() == {'teacher': 4, 'student': 5}
+
+
+def test_targets_are_checked_on_real_sites_only_and_named(monkeypatch):
+    bench, dummy, dummy2 = site_bench(monkeypatch, ['--n', '1000,10000', '--reps', '1', '--budget', '0'])
+    report = dict(full_report(monkeypatch), sites=[bench.report()])
+    checks = dict(((resource, plugin, what), (value, met)) for dummy_site, resource, plugin, what, limit, value, met
+                  in run.target_checks(report))
+    # The fake site: 0.01 s an item for floor and bulk, half that for the rerun.
+    assert checks[('users', 'core', 'bulk/floor')] == (1.0, True)
+    assert checks[('users', 'core', 'rerun/bulk')] == (0.5, False)
+    assert checks[('enrolments', 'plugin', 'rerun s')] == (5.0, False)
+    assert checks[('enrolments', 'plugin', 'bulk x10')] == (10.0, True)
+    assert ('users', 'plugin', 'floor x10') not in checks      # the floor is the core variant's, checked once
+    lines = run.targets_lines(report)
+    assert 'moodle 5.1 users core, rerun/bulk at N = 1000: 0.50 (target <= 0.3): NOT MET' in lines
+    assert 'moodle 5.1 enrolments (10 courses) plugin, rerun s at N = 1000: 5.00 s (target <= 1.5 s): NOT MET' in lines
+    assert '- moodle 5.1 users core, bulk/floor at N = 1000: 1.00 (target <= 1.15): met' in run.markdown(report)
+    emulator = dict(report, sites=[dict(report['sites'][0], kind='emulator')])
+    assert run.target_checks(emulator) == []
