@@ -6,7 +6,7 @@
 A module declares its resource (``user``), its list option (``users``), the option of its single form
 and its per-item options; it implements three steps: ``plan`` (batched reads, then one
 :class:`Change` per item), ``apply`` (batched writes of the planned changes) and
-``reread`` (the real state after a failed write).  The base owns everything else: the
+``settled`` (what is in place after a failed write; the base's ``reread`` uses it).  The base owns the rest: the
 argument spec (connection options, single form and bulk form), validation before any
 write, check mode, diff, per-item results, warnings and error reporting.
 
@@ -201,7 +201,7 @@ class Change:
 
 
 class MoodleModule:
-    """Base class: subclasses declare their options and implement plan, apply and reread."""
+    """Base class: subclasses declare their options and implement plan, apply and settled (or reread)."""
 
     resource = None            # singular name in results: 'user'
     list_option = None         # bulk option: 'users'
@@ -408,9 +408,21 @@ class MoodleModule:
         """Make the planned changes with batched writes."""
         raise NotImplementedError
 
-    def reread(self, changes):
-        """After a failed write: re-read and set each change's ``action`` to what really happened."""
+    def settled(self, changes):
+        """The changes the site shows in place now (a set), read again after a write failed or lost its answer."""
         raise NotImplementedError
+
+    def reread(self, changes):
+        """After a failed write: each planned change the site does not show in place (:meth:`settled`) failed.
+        Modules whose state core Moodle cannot always read, or that tell more than "not applied", override it."""
+        pending = [c for c in changes if c.changed]
+        if not pending:
+            return
+        done = self.settled(pending)
+        for change in pending:
+            if change not in done:
+                change.failed = 'not applied'
+                change.action = 'failed'
 
     def result_entry(self, change):
         """One item of the results; modules may add fields."""

@@ -885,15 +885,15 @@ class MoodleEnrolmentModule(MoodleModule):
         unenrol = [c for c in changes if c.action == 'unenrolled']
         if unenrol:
             self.bisect_write([(c, {'userid': c.data.userid, 'courseid': c.data.courseid}) for c in unenrol],
-                              self.api.unenrol_users, self._settled)
+                              self.api.unenrol_users, self.settled)
             self._check_unenrolled([c for c in unenrol if c.action == 'unenrolled'])
         enrol = [c for c in changes if c.action in ('enrolled', 'updated')]
         if enrol:
-            self.bisect_write([(c, c.data.send) for c in enrol], self._enrol, self._settled)
+            self.bisect_write([(c, c.data.send) for c in enrol], self._enrol, self.settled)
             self._settle_raced([c for c in enrol if c.raced is not None])
 
     def _enrol(self, payloads):
-        """enrol_manual_enrol_users, keeping the error it answers for :meth:`_settled`."""
+        """enrol_manual_enrol_users, keeping the error it answers for :meth:`settled`."""
         try:
             return self.api.enrol_users(payloads)
         except MoodleError as error:
@@ -922,7 +922,7 @@ class MoodleEnrolmentModule(MoodleModule):
                 status_courses.append(change.data.courseid)
         return self.read_enrolments(course_users, status_courses)
 
-    def _settled(self, changes):
+    def settled(self, changes):
         """The changes settled now, after a write Moodle rejected or answered with an error: not to be sent again.
 
         Settled is an enrolment in place as wanted, or a new one another writer made between our read and our
@@ -966,20 +966,10 @@ class MoodleEnrolmentModule(MoodleModule):
                 resend.append(change)
         if resend:
             self._write_error = None
-            self.bisect_write([(c, c.data.send) for c in resend], self._enrol, self._settled)
+            self.bisect_write([(c, c.data.send) for c in resend], self._enrol, self.settled)
             for change in resend:
                 if change.failed:
                     change.failed = RACED_FAILED % (describe_current(change.raced), 'sending it failed: %s' % change.failed)
-
-    def reread(self, changes):
-        pending = [c for c in changes if c.changed]
-        if not pending:
-            return
-        done = self._settled(pending)
-        for change in pending:
-            if change not in done:
-                change.failed = 'not applied'
-                change.action = 'failed'
 
     # -- results --------------------------------------------------------------------------
     def result_entry(self, change):
