@@ -508,7 +508,8 @@ def parse_args(argv=None):
     parser.add_argument('--lock', default=os.environ.get('BENCH_SITE_LOCK', targets.DEFAULT_LOCK),
                         help='a lock file held while a real site is in use ("" for none)')
     parser.add_argument('--no-write', action='store_true', help='print only; write no JSON and no chart')
-    parser.add_argument('--profile', metavar='RESOURCE:N', help='profile the bulk module run (RESOURCE:N) or its rerun (RESOURCE:N:rerun) on the emulator (cProfile) and exit')
+    parser.add_argument('--profile', metavar='RESOURCE:N[:rerun]',
+                        help='profile the bulk module run (or its rerun) on the emulator (cProfile) and exit')
     parser.add_argument('--output', metavar='NAME', help='write bench/results/NAME.json only (not latest.json, the docs or the chart)')
     parser.add_argument('--render', metavar='JSON', help='measure nothing: print, document and chart a results file')
     args = parser.parse_args(argv)

@@ -44,8 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 FILES = os.path.join(HERE, 'real_site')
 
-# One site per version: its port, PHP max_input_vars (one at PHP's default, one at Moodle's
-# recommendation, so chunking meets both) and whether the companion plugin is installed.
+
 def tree_digest(top):
     """sha256 of every file under top, by path relative to top and content."""
     digest = hashlib.sha256()
@@ -69,6 +68,8 @@ def installed_setup_role():
     return None
 
 
+# One site per version: its port, PHP max_input_vars (one at PHP's default, one at Moodle's
+# recommendation, so chunking meets both) and whether the companion plugin is installed.
 PROFILES = {
     '4.5': {'port': 8045, 'max_input_vars': 1000, 'plugin': False},
     '5.1': {'port': 8051, 'max_input_vars': 5000, 'plugin': True},

@@ -106,20 +106,8 @@ BOM = u'\ufeff'
 
 def csv_to_list(data, delimiter=',', fieldnames=None, keep_empty=False, strip=True, rename=None, columns=None):
     """Parse CSV text into a list of dicts keyed by the header row (or ``fieldnames``)."""
-    if not isinstance(data, str):
-        raise AnsibleFilterError('csv_to_list expects CSV text (a string), got %s' % type(data).__name__)
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise AnsibleFilterError('csv_to_list: delimiter must be a single character, got %r' % (delimiter,))
-    text = to_text(data)
-    if text.startswith(BOM):
-        text = text[len(BOM):]
     clean = (lambda value: value.strip()) if strip else (lambda value: value)
-    try:
-        reader = csv.reader(io.StringIO(text), delimiter=to_text(delimiter), strict=True)
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    except csv.Error as error:
-        raise AnsibleFilterError('csv_to_list: the CSV text is malformed: %s' % error)
-
+    rows = _rows(data, delimiter)
     if fieldnames is not None:
         header, header_line = [clean(to_text(name)) for name in fieldnames], None
     elif rows:
@@ -130,41 +118,68 @@ def csv_to_list(data, delimiter=',', fieldnames=None, keep_empty=False, strip=Tr
     where = 'fieldnames' if header_line is None else 'the header (line %d)' % header_line
     if not header or any(not name for name in header):
         raise AnsibleFilterError('csv_to_list: %s has an empty column name: %r' % (where, header))
-    if rename is not None:
-        if not isinstance(rename, dict):
-            raise AnsibleFilterError('csv_to_list: rename must be a mapping of column names, got %r' % (rename,))
-        unknown = sorted(to_text(name) for name in rename if to_text(name) not in header)
-        if unknown:
-            raise AnsibleFilterError('csv_to_list: rename names no column %s; the columns are: %s'
-                                     % (', '.join(unknown), ', '.join(header)))
-        header = [to_text(rename.get(name, name)) for name in header]
+    header = _renamed(header, rename)
     repeated = sorted(set(name for name in header if header.count(name) > 1))
     if repeated:
         raise AnsibleFilterError('csv_to_list: %s names column(s) more than once: %s' % (where, ', '.join(repeated)))
-    keep = None
-    if columns is not None:
-        if isinstance(columns, str) or not isinstance(columns, (list, tuple)):
-            raise AnsibleFilterError('csv_to_list: columns must be a list of column names, got %r' % (columns,))
-        keep = set(to_text(name) for name in columns)
-        unknown = sorted(keep - set(header))
-        if unknown:
-            raise AnsibleFilterError('csv_to_list: columns names no column %s; the columns are: %s'
-                                     % (', '.join(unknown), ', '.join(header)))
+    keep = _kept(header, columns)
+    return [_record(line, row, header, keep, clean, keep_empty) for line, row in rows]
 
-    records = []
-    for line, row in rows:
-        if len(row) > len(header):
-            raise AnsibleFilterError('csv_to_list: line %d has %d cells but there are %d columns (%s); quote cells '
-                                     'that contain the delimiter' % (line, len(row), len(header), ', '.join(header)))
-        record = {}
-        for index, name in enumerate(header):
-            if keep is not None and name not in keep:
-                continue
-            value = clean(row[index]) if index < len(row) else u''
-            if value != u'' or keep_empty:
-                record[name] = value
-        records.append(record)
-    return records
+
+def _rows(data, delimiter):
+    """[(line number, cells)] of the rows with any text, the BOM dropped."""
+    if not isinstance(data, str):
+        raise AnsibleFilterError('csv_to_list expects CSV text (a string), got %s' % type(data).__name__)
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise AnsibleFilterError('csv_to_list: delimiter must be a single character, got %r' % (delimiter,))
+    text = to_text(data)
+    if text.startswith(BOM):
+        text = text[len(BOM):]
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=to_text(delimiter), strict=True)
+        return [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise AnsibleFilterError('csv_to_list: the CSV text is malformed: %s' % error)
+
+
+def _renamed(header, rename):
+    if rename is None:
+        return header
+    if not isinstance(rename, dict):
+        raise AnsibleFilterError('csv_to_list: rename must be a mapping of column names, got %r' % (rename,))
+    unknown = sorted(to_text(name) for name in rename if to_text(name) not in header)
+    if unknown:
+        raise AnsibleFilterError('csv_to_list: rename names no column %s; the columns are: %s'
+                                 % (', '.join(unknown), ', '.join(header)))
+    return [to_text(rename.get(name, name)) for name in header]
+
+
+def _kept(header, columns):
+    """The set of columns to keep (None: all)."""
+    if columns is None:
+        return None
+    if isinstance(columns, str) or not isinstance(columns, (list, tuple)):
+        raise AnsibleFilterError('csv_to_list: columns must be a list of column names, got %r' % (columns,))
+    keep = set(to_text(name) for name in columns)
+    unknown = sorted(keep - set(header))
+    if unknown:
+        raise AnsibleFilterError('csv_to_list: columns names no column %s; the columns are: %s'
+                                 % (', '.join(unknown), ', '.join(header)))
+    return keep
+
+
+def _record(line, row, header, keep, clean, keep_empty):
+    if len(row) > len(header):
+        raise AnsibleFilterError('csv_to_list: line %d has %d cells but there are %d columns (%s); quote cells '
+                                 'that contain the delimiter' % (line, len(row), len(header), ', '.join(header)))
+    record = {}
+    for index, name in enumerate(header):
+        if keep is not None and name not in keep:
+            continue
+        value = clean(row[index]) if index < len(row) else u''
+        if value != u'' or keep_empty:
+            record[name] = value
+    return record
 
 
 class FilterModule(object):

@@ -6,12 +6,16 @@
 Modules never build request parameters themselves; they call these methods, which know
 each function's list key, whether it writes, and how to check that an answer covers what
 was sent.
+
+FOR INTERNAL USE OF THE lmsops.moodle COLLECTION ONLY: module_utils are not a public API; they change in any
+release without notice (see docs/architecture.md).
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError, incomplete_answer
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import (
+    ADMIN_SERVICE_FUNCTIONS, MoodleError, incomplete_answer)
 
 PLUGIN_FUNCTIONS = ('local_lmsops_get_roles', 'local_lmsops_get_role_assignments', 'local_lmsops_get_user_enrolments')
 # The companion plugin's light bulk reads (local_lmsops 1.2.0): each used when the service offers it.
@@ -44,15 +48,6 @@ REQUIRED_FUNCTIONS = {
 }
 
 
-def all_required_functions():
-    names = []
-    for functions in REQUIRED_FUNCTIONS.values():
-        for name in functions:
-            if name not in names:
-                names.append(name)
-    return names
-
-
 class MoodleAPI:
     """Typed access to the web-service functions the collection uses."""
 
@@ -82,8 +77,7 @@ class MoodleAPI:
         if missing:
             raise MoodleError(
                 'The token\'s web service does not offer %s' % ', '.join(missing), kind='access',
-                hint='Add them to the service at Site administration > Plugins > Web services > External services > '
-                     '(your service) > Functions')
+                hint='Add them to the service at %s' % ADMIN_SERVICE_FUNCTIONS)
 
     # -- users ------------------------------------------------------------------------
     def get_users_by_field(self, field, values):

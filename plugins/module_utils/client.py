@@ -13,6 +13,9 @@ fields past that limit.  Reads are retried; writes are never re-sent blindly.
 Redirects are never followed (a 307/308 would re-send the token to wherever it points), the
 TLS settings given are applied to each request (the environment's CA bundle never overrides
 them), and secrets are masked in whatever the site answers before that text is tidied or cut.
+
+FOR INTERNAL USE OF THE lmsops.moodle COLLECTION ONLY: module_utils are not a public API; they change in any
+release without notice (see docs/architecture.md).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,7 +30,7 @@ import time
 import traceback
 from urllib.parse import quote, quote_plus, unquote, urljoin, urlsplit, urlunsplit
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.masking import SecretMasker
+from ansible_collections.lmsops.moodle.plugins.module_utils.masking import STARS, SecretMasker
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -39,7 +42,7 @@ except ImportError:  # pragma: no cover - reported by the module through missing
 ENDPOINT = '/webservice/rest/server.php'
 # wstoken, wsfunction and moodlewsrestformat count against PHP's max_input_vars too.
 BASE_FIELDS = 3
-MASK = '********'
+MASK = STARS                    # how a secret reads in messages, results and diffs (masking.py)
 RETRY_STATUSES = (500, 502, 503, 504)
 
 ADMIN_ENABLE_WS = 'Site administration > Advanced features > Enable web services'
@@ -47,6 +50,9 @@ ADMIN_ENABLE_REST = 'Site administration > Plugins > Web services > Manage proto
 ADMIN_TOKENS = 'Site administration > Plugins > Web services > Manage tokens'
 ADMIN_SERVICE_FUNCTIONS = 'Site administration > Plugins > Web services > External services > (your service) > Functions'
 ADMIN_DEBUGGING = 'Site administration > Development > Debugging > Debug messages: DEVELOPER'
+ADMIN_DEFINE_ROLES = 'Site administration > Users > Permissions > Define roles'
+ADMIN_ALLOW_ASSIGN = ADMIN_DEFINE_ROLES + ' > Allow role assignments'
+ADMIN_ASSIGN_SYSTEM_ROLES = 'Site administration > Users > Permissions > Assign system roles'
 
 _TAG = re.compile(r'<[^>]+>')
 _TITLE = re.compile(r'<title[^>]*>(.*?)</title>', re.IGNORECASE | re.DOTALL)
@@ -98,6 +104,9 @@ class MoodleError(Exception):
     ``incomplete_answer``);
     ``errorcode``/``debuginfo`` are Moodle's own; ``hint`` tells a Moodle admin what to fix;
     ``outcome_unknown`` is true when a write may or may not have been applied.
+    A write sent in several requests (:meth:`MoodleClient.call_batched`) that fails sets ``done``, the
+    ``[(chunk, answer)]`` applied before it, and ``failed_chunk``, the chunk Moodle failed on; both stay None
+    for any other error.
     """
 
     def __init__(self, message, kind='moodle', function=None, errorcode=None, debuginfo=None,
@@ -110,14 +119,22 @@ class MoodleError(Exception):
         self.hint = hint
         self.status = status
         self.outcome_unknown = outcome_unknown
+        self.done = None
+        self.failed_chunk = None
         super(MoodleError, self).__init__(self.describe())
 
-    def describe(self):
+    def diagnosis(self):
+        """What happened: the function, Moodle's message (or the client's), Moodle's debuginfo."""
         text = self.message
         if self.function and self.function not in text:
             text = '%s: %s' % (self.function, text)
         if self.debuginfo and self.debuginfo not in text:
-            text = '%s (%s)' % (text, self.debuginfo.strip())
+            text = '%s (%s)' % (text.rstrip('.'), self.debuginfo.strip())
+        return text
+
+    def describe(self):
+        """The diagnosis, then what to fix."""
+        text = self.diagnosis()
         if self.hint:
             text = '%s. %s' % (text.rstrip('.'), self.hint)
         return text
@@ -133,53 +150,96 @@ def _squash(text):
 
 
 def diagnose_exception(function, payload):
-    """Turn Moodle's ``{"exception", "errorcode", "message", "debuginfo"}`` into a MoodleError."""
+    """Turn Moodle's ``{"exception", "errorcode", "message", "debuginfo"}`` into a MoodleError: the kind, the message
+    and the admin's fix come from the errorcode (one small diagnosis per code, below)."""
     errorcode = payload.get('errorcode') or ''
-    message = payload.get('message') or errorcode or 'Moodle reported an error'
     debuginfo = _squash(payload.get('debuginfo')) or None
-    kind, hint = 'moodle', None
+    facts = dict(kind='moodle', message=payload.get('message') or errorcode or 'Moodle reported an error', hint=None,
+                 errorcode=errorcode)
     if 'errorcode' not in payload:
-        kind = 'php_error'
-        message = 'Moodle failed with a PHP %s: %s' % (payload.get('exception') or 'error', message)
-        hint = 'This is a fault inside Moodle, not a setting: the web server\'s PHP error log has the detail'
-    elif '<' in errorcode and '>' in errorcode:
-        # Password policy and other validation texts arrive as HTML inside errorcode.
-        message = html_to_text(errorcode)
-        errorcode = 'validation'
-        kind = 'invalid_parameter'
-    elif errorcode == 'invalidtoken':
-        kind = 'invalid_token'
-        message = 'Moodle rejected the token (invalidtoken): it is unknown, deleted, or was not sent'
-        hint = 'Check the token option or MOODLE_TOKEN; issue a token at %s' % ADMIN_TOKENS
-    elif errorcode == 'accessexception':
-        kind = 'access'
-        message = 'Access to %s is not allowed for this token (accessexception)' % function
-        hint = access_hint(function)
-    elif errorcode == 'nopermissions':
-        kind = 'permission'
-        hint = 'Give the token user the capability named above (Site administration > Users > Permissions > Define roles)'
-    elif errorcode == 'invalidparameter':
-        kind = 'invalid_parameter'
-        if not debuginfo:
-            hint = ('Moodle hides which value it rejected while debugging is off; '
-                    'set %s to see the detail' % ADMIN_DEBUGGING)
-    elif errorcode in ('invalidrecord', 'invalidrecordunknown') and function:
-        missing_function = '%s is not a web-service function of this site (misspelt, or the plugin that provides it ' \
-                           'is not installed)' % function
-        if 'external_functions' in message + (debuginfo or ''):
-            hint = missing_function
-        elif debuginfo:
-            hint = 'A record the call refers to (a user, course, context...) does not exist'
-        else:
-            hint = 'Either %s, or a record the call refers to (a user, course, context...) does not exist' % missing_function
-    elif errorcode == 'sitemaintenance':
-        hint = 'The site is in maintenance mode; retry when it is back'
-    elif errorcode in ('usernotfullysetup', 'forcepasswordchangenotice') or errorcode.startswith('wsaccessuser'):
-        kind = 'access'
-        hint = ('The token user\'s account is not usable for web services (suspended, deleted, must change its '
-                'password, or profile incomplete): log in as that user or fix it under Site administration > Users')
-    return MoodleError(message, kind=kind, function=function, errorcode=errorcode or None,
-                       debuginfo=debuginfo, hint=hint, status=200)
+        facts.update(kind='php_error',
+                     message='Moodle failed with a PHP %s: %s' % (payload.get('exception') or 'error', facts['message']),
+                     hint='This is a fault inside Moodle, not a setting: the web server\'s PHP error log has the detail')
+    else:
+        _diagnosis(errorcode)(facts, function, debuginfo)
+    return MoodleError(facts['message'], kind=facts['kind'], function=function, errorcode=facts['errorcode'] or None,
+                       debuginfo=debuginfo, hint=facts['hint'], status=200)
+
+
+def _validation_text(facts, function, debuginfo):
+    """Password policy and other validation texts arrive as HTML inside errorcode."""
+    facts.update(message=html_to_text(facts['errorcode']), errorcode='validation', kind='invalid_parameter')
+
+
+def _invalid_token(facts, function, debuginfo):
+    facts.update(kind='invalid_token',
+                 message='Moodle rejected the token (invalidtoken): it is unknown, deleted, or was not sent',
+                 hint='Check the token option or MOODLE_TOKEN; issue a token at %s' % ADMIN_TOKENS)
+
+
+def _no_access(facts, function, debuginfo):
+    facts.update(kind='access', message='Access to %s is not allowed for this token (accessexception)' % function,
+                 hint=access_hint(function))
+
+
+def _no_permission(facts, function, debuginfo):
+    facts.update(kind='permission', hint='Give the token user the capability named above (%s)' % ADMIN_DEFINE_ROLES)
+
+
+def _invalid_parameter(facts, function, debuginfo):
+    facts['kind'] = 'invalid_parameter'
+    if not debuginfo:
+        facts['hint'] = 'Moodle hides which value it rejected while debugging is off; set %s to see the detail' % (
+            ADMIN_DEBUGGING)
+
+
+def _invalid_record(facts, function, debuginfo):
+    if not function:
+        return
+    missing_function = ('%s is not a web-service function of this site (misspelt, or the plugin that provides it is not '
+                        'installed)' % function)
+    if 'external_functions' in facts['message'] + (debuginfo or ''):
+        facts['hint'] = missing_function
+    elif debuginfo:
+        facts['hint'] = 'A record the call refers to (a user, course, context...) does not exist'
+    else:
+        facts['hint'] = 'Either %s, or a record the call refers to (a user, course, context...) does not exist' % (
+            missing_function)
+
+
+def _maintenance(facts, function, debuginfo):
+    facts['hint'] = 'The site is in maintenance mode; retry when it is back'
+
+
+def _unusable_account(facts, function, debuginfo):
+    facts.update(kind='access', hint='The token user\'s account is not usable for web services (suspended, deleted, must '
+                                     'change its password, or profile incomplete): log in as that user or fix it under '
+                                     'Site administration > Users')
+
+
+def _nothing_known(facts, function, debuginfo):
+    """An errorcode with no diagnosis of its own: Moodle's message stands."""
+
+
+DIAGNOSES = {
+    'invalidtoken': _invalid_token,
+    'accessexception': _no_access,
+    'nopermissions': _no_permission,
+    'invalidparameter': _invalid_parameter,
+    'invalidrecord': _invalid_record,
+    'invalidrecordunknown': _invalid_record,
+    'sitemaintenance': _maintenance,
+    'usernotfullysetup': _unusable_account,
+    'forcepasswordchangenotice': _unusable_account,
+}
+
+
+def _diagnosis(errorcode):
+    if '<' in errorcode and '>' in errorcode:
+        return _validation_text
+    if errorcode.startswith('wsaccessuser'):
+        return _unusable_account
+    return DIAGNOSES.get(errorcode, _nothing_known)
 
 
 # The first call of every module: a service without it is rare (the setup role and every guide add it), so an

@@ -8,6 +8,9 @@ Accepted: epoch seconds (an integer, or a string of digits), an ISO 8601 date
 (``2026-09-01T08:30:00Z``, ``2026-09-01 08:30+02:00``).  A date and time without a zone is
 refused: it could mean any of 24 instants.  YAML turns unquoted dates into date/datetime
 objects; those are accepted too (a datetime must carry its zone).
+
+FOR INTERNAL USE OF THE lmsops.moodle COLLECTION ONLY: module_utils are not a public API; they change in any
+release without notice (see docs/architecture.md).
 """
 
 from __future__ import absolute_import, division, print_function

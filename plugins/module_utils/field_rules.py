@@ -10,6 +10,9 @@ does not know becomes the site's default). The table below is generated from Moo
 hacking/field_rules.py (and checked against the 4.5 and 5.1 trees by tests/unit/plugins/module_utils/
 test_field_rules.py); the functions after it apply it the way Moodle's clean_param() does, so a bad value is
 named, with its field and the rule, before anything is written.
+
+FOR INTERNAL USE OF THE lmsops.moodle COLLECTION ONLY: module_utils are not a public API; they change in any
+release without notice (see docs/architecture.md).
 """
 
 from __future__ import absolute_import, division, print_function

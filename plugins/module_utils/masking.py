@@ -14,6 +14,9 @@ as AnsibleModule would (the whole value equal to a secret becomes
 ``VALUE_SPECIFIED_IN_NO_LOG_PARAMETER``, a secret inside a string becomes ``********``, a number
 containing one becomes the placeholder), then nothing is left for AnsibleModule to mask.
 Warnings given through ``warn()`` are masked the same way.
+
+FOR INTERNAL USE OF THE lmsops.moodle COLLECTION ONLY: module_utils are not a public API; they change in any
+release without notice (see docs/architecture.md).
 """
 
 from __future__ import absolute_import, division, print_function

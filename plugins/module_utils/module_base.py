@@ -3,12 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The shared base of the lmsops.moodle modules.
 
-A module declares its resource (``user``), its list option (``users``), its identity key
+A module declares its resource (``user``), its list option (``users``), the option of its single form
 and its per-item options; it implements three steps: ``plan`` (batched reads, then one
 :class:`Change` per item), ``apply`` (batched writes of the planned changes) and
-``reread`` (the real state after a failed write).  The base owns everything else: the
+``settled`` (what is in place after a failed write; the base's ``reread`` uses it).  The base owns the rest: the
 argument spec (connection options, single form and bulk form), validation before any
 write, check mode, diff, per-item results, warnings and error reporting.
+
+FOR INTERNAL USE OF THE lmsops.moodle COLLECTION ONLY: module_utils are not a public API; they change in any
+release without notice (see docs/architecture.md).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -44,6 +47,14 @@ def connection_argument_spec():
     )
 
 
+def client_options(module):
+    """MoodleClient's arguments from a module's connection options."""
+    params = module.params
+    return dict(url=params['url'], token=params['token'], validate_certs=params['validate_certs'],
+                ca_path=params['ca_path'], timeout=params['timeout'], max_input_vars=params['max_input_vars'],
+                retries=params['retries'], log=module.debug)
+
+
 def client_from_params(module):
     """Build the client from a module's connection options, failing cleanly without requests."""
     if REQUESTS_IMPORT_ERROR:
@@ -57,15 +68,18 @@ def client_from_params(module):
                                  ', '.join('MOODLE_%s' % name.upper() for name in unset)))
     if params['max_input_vars'] < 10:
         module.fail_json(msg='max_input_vars must be at least 10 (PHP\'s default is 1000), got %s' % params['max_input_vars'])
-    client = MoodleClient(params['url'], params['token'], validate_certs=params['validate_certs'],
-                          ca_path=params['ca_path'], timeout=params['timeout'],
-                          max_input_vars=params['max_input_vars'], retries=params['retries'], log=module.debug)
+    client = MoodleClient(**client_options(module))
     # A password written into url (https://user:password@host) is masked wherever the module reports url.
     module.no_log_values.update(client.url_secrets)
     if client.in_clear:
         module.warn('url %s is plain http://: the token, and every password the task sends, travel in clear over the '
                     'network; use https://' % client.base_url)
     return client
+
+
+def as_text(value):
+    """An option's value as text, trimmed ('' for None): YAML gives 42 for an id, people leave spaces."""
+    return '' if value is None else str(value).strip()
 
 
 class ItemProblem(str):
@@ -140,6 +154,26 @@ def fail_with_error(module, error, **extra):
     module.fail_json(msg=str(error), **result)
 
 
+class PlanData:
+    """A module's planning data for one item: the names it declares in ``fields`` (each None until set), nothing
+    else (a misspelt name fails at once instead of reading as None)."""
+
+    fields = ()
+    __slots__ = ()
+
+    def __init__(self, **values):
+        for name in self.fields:
+            setattr(self, name, None)
+        self.update(**values)
+
+    def update(self, **values):
+        for name, value in values.items():
+            if name not in self.fields:
+                raise AttributeError('%s has no field %r (its fields: %s)'
+                                     % (type(self).__name__, name, ', '.join(self.fields)))
+            setattr(self, name, value)
+
+
 class Change:
     """What one item needs: its action, the compared fields before and after, and its outcome."""
 
@@ -151,7 +185,7 @@ class Change:
         self.before = before        # compared fields as they are (None: does not exist)
         self.after = after          # compared fields as they will be (None: will not exist)
         self.id = obj_id
-        self.data = {}              # module-specific planning data (ids, request payloads)
+        self.data = None            # the module's own planning data (a PlanData: ids, request payloads)
         self.failed = None          # a failure message for this item
         self.error = None           # the MoodleError Moodle answered for this item alone, if any
         self.raced = None           # what another writer made of this item between our read and our write
@@ -167,11 +201,13 @@ class Change:
 
 
 class MoodleModule:
-    """Base class: subclasses declare their options and implement plan, apply and reread."""
+    """Base class: subclasses declare their options and implement plan, apply and settled (or reread)."""
 
     resource = None            # singular name in results: 'user'
     list_option = None         # bulk option: 'users'
-    identity = None            # option naming an item: 'username'
+    # The option that names the one item of the single form ('username'; 'user' in moodle_enrolment, whose items
+    # are known by course and user): mutually exclusive with list_option, required in each item of the list.
+    single_option = None
     item_options = {}          # per-item options (suboptions of list_option, top-level in single form)
     item_mutually_exclusive = []
     item_required_together = []
@@ -181,16 +217,22 @@ class MoodleModule:
     required_functions = ()    # functions the token's service must offer
     module_options = {}        # options that are not per item
 
-    def __init__(self):
-        self.module = MaskingModule(argument_spec=self.argument_spec(), supports_check_mode=True,
-                                    mutually_exclusive=[(self.list_option, self.identity)] + self.item_mutually_exclusive,
-                                    required_one_of=[(self.list_option, self.identity)])
+    def __init__(self, module=None, api=None):
+        """``module`` (an AnsibleModule) and ``api`` (a MoodleAPI) are built from the task's arguments unless given:
+        tests build a module the way main() does, with their own Ansible stand-in and site."""
+        self.module = module or self.ansible_module()
         self.params = self.module.params
-        self.client = client_from_params(self.module)
-        self.api = MoodleAPI(self.client)
+        self.api = api or MoodleAPI(client_from_params(self.module))
+        self.client = self.api.client
         self._warnings = {}
         self.not_found = {}
         self.input_errors = []
+
+    @classmethod
+    def ansible_module(cls):
+        return MaskingModule(argument_spec=cls.argument_spec(), supports_check_mode=True,
+                             mutually_exclusive=[(cls.list_option, cls.single_option)] + cls.item_mutually_exclusive,
+                             required_one_of=[(cls.list_option, cls.single_option)])
 
     # -- argument spec ----------------------------------------------------------------
     @classmethod
@@ -210,7 +252,7 @@ class MoodleModule:
             spec[name] = single
             sub = copy.deepcopy(option)
             sub.pop('default', None)
-            if name != cls.identity:        # may come from the top level
+            if name != cls.single_option:        # may come from the top level
                 sub.pop('required', None)
             suboptions[name] = sub
         spec[cls.list_option] = dict(type='list', elements='dict', options=suboptions,
@@ -232,13 +274,17 @@ class MoodleModule:
         top-level ``role``) or of an option that scopes others (an item's own ``context`` drops a top-level
         ``instance``).  Options nobody gave get their documented default.
         """
-        top = dict((name, self.params.get(name)) for name in self.item_options if name != self.identity)
+        top = dict((name, self.params.get(name)) for name in self.item_options if name != self.single_option)
         if self.params[self.list_option] is None:
-            item = self.with_defaults(dict(top, **{self.identity: self.params.get(self.identity)}))
-            return [(str(item[self.identity]), item)]
-        return [('%s[%d] (%s)' % (self.list_option, index, item.get(self.identity)),
-                 self.with_defaults(self.inherit(item, top)))
-                for index, item in enumerate(self.params[self.list_option])]
+            item = self.with_defaults(dict(top, **{self.single_option: self.params.get(self.single_option)}))
+            return [(self.describe_item(item), item)]
+        items = [self.with_defaults(self.inherit(item, top)) for item in self.params[self.list_option]]
+        return [('%s[%d] (%s)' % (self.list_option, index, self.describe_item(item)), item)
+                for index, item in enumerate(items)]
+
+    def describe_item(self, item):
+        """How messages name an item (``alice``; the bulk form adds its place: ``users[3] (alice)``)."""
+        return str(item.get(self.single_option))
 
     def inherit(self, item, top):
         """An item of the bulk form completed with the top-level per-item options it does not set itself."""
@@ -260,8 +306,9 @@ class MoodleModule:
                     for name, default in self.item_defaults().items())
 
     def item_key(self, item):
-        """The identity used to detect duplicates; modules with composite keys override it."""
-        return item[self.identity]
+        """What makes two items the same (duplicates are refused); modules whose items are known by several options
+        override it."""
+        return item[self.single_option]
 
     def validate_item(self, item):
         """Return a list of problems with one item (strings); empty when valid."""
@@ -316,6 +363,38 @@ class MoodleModule:
         self.not_found.setdefault(label, []).append(problem)
         return True
 
+    def resolve_references(self, items, references, resolvers):
+        """Look up what the items name on the site: one resolver call per kind of object and field.
+
+        ``references(item)`` lists what one item names, as ``(kind, field, value, prefix)``: the kind of object
+        (``user``, ``course``, ``category``: a key of ``resolvers``), the field it is named by, the value, and how a
+        problem with it starts in messages (``'instance: '`` or ``''``).  ``resolvers[kind](field, values)`` answers
+        ``(found {value: record}, problems {value: why})``.
+
+        Returns ``(records, errors)``: ``records`` maps each ``(kind, field, value)`` found to its record; ``errors``
+        are the items' problems, in item order.  An object that does not exist is no problem in check mode (an
+        earlier task may create it): the item is kept in ``self.not_found`` instead (:meth:`defer_missing`).
+        """
+        wanted = {}
+        for dummy, item in items:
+            for kind, field, value, dummy_prefix in references(item):
+                wanted.setdefault((kind, field), []).append(value)
+        records, problems = {}, {}
+        for (kind, field), values in wanted.items():
+            found, missing = resolvers[kind](field, values)
+            records.update(((kind, field, value), record) for value, record in found.items())
+            problems.update(((kind, field, value), why) for value, why in missing.items())
+        errors = []
+        for label, item in items:
+            for kind, field, value, prefix in references(item):
+                key = (kind, field, value)
+                if key in records:
+                    continue
+                problem = problems.get(key, 'no %s %r' % (kind, value))
+                if not self.defer_missing(label, problem):
+                    errors.append(ItemProblem(label, prefix + problem if prefix else problem))
+        return records, errors
+
     def note_not_found(self, change):
         """The item's own warnings about what check mode found missing."""
         change.warnings.extend('check mode: %s yet' % problem for problem in self.not_found.get(change.label, ()))
@@ -329,13 +408,25 @@ class MoodleModule:
         """Make the planned changes with batched writes."""
         raise NotImplementedError
 
-    def reread(self, changes):
-        """After a failed write: re-read and set each change's ``action`` to what really happened."""
+    def settled(self, changes):
+        """The changes the site shows in place now (a set), read again after a write failed or lost its answer."""
         raise NotImplementedError
+
+    def reread(self, changes):
+        """After a failed write: each planned change the site does not show in place (:meth:`settled`) failed.
+        Modules whose state core Moodle cannot always read, or that tell more than "not applied", override it."""
+        pending = [c for c in changes if c.changed]
+        if not pending:
+            return
+        done = self.settled(pending)
+        for change in pending:
+            if change not in done:
+                change.failed = 'not applied'
+                change.action = 'failed'
 
     def result_entry(self, change):
         """One item of the results; modules may add fields."""
-        entry = {self.identity: change.key, 'id': change.id, 'action': change.action,
+        entry = {self.single_option: change.key, 'id': change.id, 'action': change.action,
                  'changed_fields': change.changed_fields() if change.changed else []}
         if change.failed:
             entry['failed'] = change.failed

@@ -7,6 +7,9 @@ All look-ups are batched.  Roles cannot be listed through core Moodle web servic
 role shortnames resolve from the companion plugin when the service offers it, otherwise
 from the standard roles a fresh install creates, cross-checked against every
 (id, shortname) pair the site shows; a contradiction fails safe.
+
+FOR INTERNAL USE OF THE lmsops.moodle COLLECTION ONLY: module_utils are not a public API; they change in any
+release without notice (see docs/architecture.md).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -345,3 +348,36 @@ class RoleCatalogue:
         if roleid not in self.levels:
             return None
         return context in self.levels[roleid]
+
+    def resolve(self, shortname=None, roleid=None):
+        """(roleid, shortname, problem) of a role named by its shortname or its id. The shortname of an id is None
+        when core Moodle cannot tell it (a custom role); an id the site does not have, or a shortname nobody knows,
+        is a problem."""
+        if roleid is not None:
+            name = self.shortname(roleid)
+            if name is None and self.exact:
+                return None, None, 'no role with id %s on this site (its roles: %s)' % (roleid, ', '.join(
+                    '%s=%s' % (known, rid) for known, rid in sorted(self.by_shortname.items())))
+            return roleid, name, None
+        found = self.role_id(shortname)
+        if found is None:
+            return None, None, self._unknown_shortname(shortname)
+        return found, shortname, None
+
+    def _unknown_shortname(self, shortname):
+        known = ', '.join(sorted(self.by_shortname))
+        if self.exact:
+            return 'no role with shortname %r on this site (its roles: %s)' % (shortname, known)
+        return ('no role with shortname %r: it is not a standard Moodle role and no enrolled user in the courses read '
+                'holds it (known: %s); core Moodle cannot list roles: give role_id (Define roles shows it), or install '
+                'the companion plugin local_lmsops' % (shortname, known))
+
+    def where_assignable(self, roleid):
+        """Where a role can be assigned, for messages: on this site (exact), or by Moodle's default settings."""
+        levels = [name for name in ('system', 'category', 'course', 'module', 'user', 'block')
+                  if name in self.levels.get(roleid, ())]
+        where = ('it can be assigned in: %s' % ', '.join(levels)) if levels else 'it cannot be assigned in any context'
+        if self.exact:
+            return 'on this site %s' % where
+        return ('by Moodle\'s default settings %s (a site that allows more: give role_id, or install the companion '
+                'plugin local_lmsops so the site\'s own settings are read)' % where)

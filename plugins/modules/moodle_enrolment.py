@@ -355,7 +355,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.api import REQUIRED_
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils.dates import DateError, format_date, parse_date
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
-    ITEM_ERROR_KINDS, Change, ItemProblem, MoodleModule, committed_before)
+    ITEM_ERROR_KINDS, Change, ItemProblem, MoodleModule, PlanData, as_text, committed_before)
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
     RoleCatalogue, UserDirectory, resolve_courses)
 
@@ -382,11 +382,6 @@ RACED_UPDATED = ('another writer enrolled these users between this run\'s read a
                  'enrolment was planned again from a new read and sent once (a re-enrolment: Moodle adds the role '
                  'and overwrites the status and dates with the ones sent)')
 RACED_FAILED = 'another writer enrolled this user between this run\'s read and its write (%s); planned again: %s'
-
-
-def text_value(value):
-    """A course or user value as text (YAML may give 42 for an id)."""
-    return str(value).strip()
 
 
 def describe(item):
@@ -430,93 +425,122 @@ def plan_enrolment(wanted, current, now):
     """
     result = dict(action='unchanged', before=None, after=None, send=None, known={}, warnings=[], problem=None)
     enrolled = bool(current and current.get('enrolled'))
-    others = (current or {}).get('others') or []
     if wanted['state'] == 'absent':
-        if enrolled:
-            result['action'] = 'unenrolled'
-            result['before'] = {'role': role_names(current['roles'])}
-        elif others:
-            result['warnings'].append(OTHER_METHODS % ', '.join(others))
-        return result
+        _plan_absent(result, current, enrolled)
+    elif not enrolled:
+        _plan_new(result, wanted)
+    elif current.get('exact'):
+        _plan_exact(result, wanted, current)
+    else:
+        _plan_core(result, wanted, current, now)
+    return result
 
+
+def _plan_absent(result, current, enrolled):
+    """Unenrol a manual enrolment; say so when only another method's enrolment is there."""
+    others = (current or {}).get('others') or []
+    if enrolled:
+        result['action'] = 'unenrolled'
+        result['before'] = {'role': role_names(current['roles'])}
+    elif others:
+        result['warnings'].append(OTHER_METHODS % ', '.join(others))
+
+
+def _plan_new(result, wanted):
+    """A new enrolment: everything is sent, the dates and the status as given (none: 0, active)."""
+    timestart, timeend = wanted['timestart'], wanted['timeend']
+    send = dict(roleid=wanted['roleid'], timestart=timestart or 0, timeend=timeend or 0,
+                suspend=bool(wanted['suspended']))
+    after = {'role': [wanted['role']], 'suspended': send['suspend']}
+    for name in ('timestart', 'timeend'):
+        if send[name]:
+            after[name] = format_date(send[name])
+    result.update(action='enrolled', before={}, after=after, send=send, known=known_after(send))
+
+
+def _plan_exact(result, wanted, current):
+    """With the plugin: status and dates are read, so each is compared and what is not given is sent as it is."""
     timestart, timeend, suspended = wanted['timestart'], wanted['timeend'], wanted['suspended']
-    if not enrolled:
-        send = dict(roleid=wanted['roleid'], timestart=timestart or 0, timeend=timeend or 0, suspend=bool(suspended))
-        after = {'role': [wanted['role']], 'suspended': send['suspend']}
-        for name in ('timestart', 'timeend'):
-            if send[name]:
-                after[name] = format_date(send[name])
-        result.update(action='enrolled', before={}, after=after, send=send, known=known_after(send))
-        return result
-
     roles = current['roles']
     before, after = {}, {}
-    if current.get('exact'):
-        is_suspended = current['status'] == 1
-        if suspended is not None and suspended != is_suspended:
-            before['suspended'], after['suspended'] = is_suspended, suspended
-        for name, value in (('timestart', timestart), ('timeend', timeend)):
-            if value is not None and value != current[name]:
-                before[name], after[name] = format_date(current[name]), format_date(value)
-        send = dict(roleid=wanted['roleid'],
-                    timestart=current['timestart'] if timestart is None else timestart,
-                    timeend=current['timeend'] if timeend is None else timeend,
-                    suspend=is_suspended if suspended is None else suspended)
-        known = known_after(send)
-        if wanted['role_given'] and wanted['roleid'] not in roles or after:
-            _role_change(result, wanted, roles, before, after)
-            result.update(action='updated', before=before, after=after, send=send, known=known)
-        else:
-            result['known'] = known
-        return result
+    is_suspended = current['status'] == 1
+    if suspended is not None and suspended != is_suspended:
+        before['suspended'], after['suspended'] = is_suspended, suspended
+    for name, value in (('timestart', timestart), ('timeend', timeend)):
+        if value is not None and value != current[name]:
+            before[name], after[name] = format_date(current[name]), format_date(value)
+    send = dict(roleid=wanted['roleid'],
+                timestart=current['timestart'] if timestart is None else timestart,
+                timeend=current['timeend'] if timeend is None else timeend,
+                suspend=is_suspended if suspended is None else suspended)
+    if (wanted['role_given'] and wanted['roleid'] not in roles) or after:
+        _role_change(result, wanted, roles, before, after)
+        result.update(action='updated', before=before, after=after, send=send)
+    result['known'] = known_after(send)
 
-    # Core Moodle only: presence, roles, and whether the enrolment is active now.
+
+def _plan_core(result, wanted, current, now):
+    """Core Moodle only: presence, roles, and whether the enrolment is active now."""
+    before, after = {}, {}
+    reasons = _core_reasons(result, wanted, current, now, before, after)
+    if result['problem']:
+        return
+    if not reasons:
+        if wanted['timestart'] is not None or wanted['timeend'] is not None:
+            result['warnings'].append(DATES_UNVERIFIED)
+        return
+    _core_reenrolment(result, wanted, current, reasons, before, after)
+
+
+def _core_reasons(result, wanted, current, now, before, after):
+    """Why core Moodle's view of the enrolment needs a re-enrolment (texts); fills before/after and warnings."""
+    timestart, timeend, suspended = wanted['timestart'], wanted['timeend'], wanted['suspended']
     active = current.get('active')
     dates_given = timestart is not None and timeend is not None
     reasons = []
-    if wanted['role_given'] and wanted['roleid'] not in roles:
+    if wanted['role_given'] and wanted['roleid'] not in current['roles']:
         reasons.append('adding role %s' % wanted['role'])
-    if suspended is not None:
-        if active is None:
-            result['problem'] = 'internal error: the enrolment status was not read'
-            return result
-        if active and suspended:
-            before['suspended'], after['suspended'] = False, True
-            reasons.append('suspending the enrolment')
-        elif not active and not suspended:
-            if dates_given and not in_window(timestart, timeend, now):
-                # Not active is what these dates mean: whether it is also suspended cannot be told.
-                result['warnings'].append(STATUS_UNVERIFIED)
-            else:
-                before['suspended'], after['suspended'] = True, False
-                reasons.append('reactivating the enrolment (it is not active now: suspended, or outside its '
-                               'dates, core Moodle cannot tell which)')
-        elif not active and suspended and not (dates_given and in_window(timestart, timeend, now)):
+    if suspended is None:
+        return reasons
+    if active is None:
+        result['problem'] = 'internal error: the enrolment status was not read'
+    elif active and suspended:
+        before['suspended'], after['suspended'] = False, True
+        reasons.append('suspending the enrolment')
+    elif not active and not suspended:
+        if dates_given and not in_window(timestart, timeend, now):
+            # Not active is what these dates mean: whether it is also suspended cannot be told.
             result['warnings'].append(STATUS_UNVERIFIED)
-    if not reasons:
-        if timestart is not None or timeend is not None:
-            result['warnings'].append(DATES_UNVERIFIED)
-        return result
+        else:
+            before['suspended'], after['suspended'] = True, False
+            reasons.append('reactivating the enrolment (it is not active now: suspended, or outside its '
+                           'dates, core Moodle cannot tell which)')
+    elif not active and suspended and not (dates_given and in_window(timestart, timeend, now)):
+        result['warnings'].append(STATUS_UNVERIFIED)
+    return reasons
 
-    # A re-enrolment: Moodle overwrites timestart, timeend and status with what is sent.
-    if not dates_given:
+
+def _core_reenrolment(result, wanted, current, reasons, before, after):
+    """A re-enrolment: Moodle overwrites timestart, timeend and status with what is sent, so all must be known."""
+    timestart, timeend, suspended = wanted['timestart'], wanted['timeend'], wanted['suspended']
+    active = current.get('active')
+    if timestart is None or timeend is None:
         result['problem'] = (
             '%s needs a re-enrolment, and Moodle then overwrites the enrolment\'s start and end dates with the ones '
             'sent (none when not sent); core Moodle cannot read the current dates, so give both timestart and timeend '
             '(0 for none), or install %s so that the current dates are read and kept' % (' and '.join(reasons), PLUGIN))
-        return result
+        return
     if suspended is None:
-        if active is None or not active:
+        if not active:
             result['problem'] = (
                 '%s needs a re-enrolment, which overwrites the enrolment\'s status, and the enrolment is not active now '
                 '(suspended, or outside its dates: core Moodle cannot tell which); give suspended: true or false, or '
                 'install %s' % (' and '.join(reasons), PLUGIN))
-            return result
+            return
         suspended = False
     send = dict(roleid=wanted['roleid'], timestart=timestart, timeend=timeend, suspend=suspended)
-    _role_change(result, wanted, roles, before, after)
+    _role_change(result, wanted, current['roles'], before, after)
     result.update(action='updated', before=before, after=after, send=send, known=known_after(send))
-    return result
 
 
 def _role_change(result, wanted, roles, before, after):
@@ -547,7 +571,7 @@ def in_place(change, current, now):
     enrolled = bool(current and current.get('enrolled'))
     if change.action == 'unenrolled':
         return not enrolled
-    send = change.data['send']
+    send = change.data.send
     if not enrolled or send['roleid'] not in current['roles']:
         return False
     if current.get('exact'):
@@ -561,10 +585,19 @@ def in_place(change, current, now):
     return active or not in_window(send['timestart'], send['timeend'], now)
 
 
+class EnrolmentPlan(PlanData):
+    """One enrolment as planned: the course and user ids, what enrol_manual_enrol_users is sent (None: nothing), what
+    is known after the run (suspended, dates), the role named in results, the wanted enrolment (plan_enrolment's
+    input), and whether it is being sent again after another writer's change (settling)."""
+
+    fields = ('courseid', 'userid', 'send', 'known', 'role', 'want', 'settling')
+    __slots__ = fields
+
+
 class MoodleEnrolmentModule(MoodleModule):
     resource = 'enrolment'
     list_option = 'enrolments'
-    identity = 'user'
+    single_option = 'user'
     required_functions = tuple(REQUIRED_FUNCTIONS['moodle_enrolment'])
     item_options = dict(
         course=dict(type='raw', required=True),
@@ -581,18 +614,14 @@ class MoodleEnrolmentModule(MoodleModule):
     item_mutually_exclusive = [('role', 'role_id')]
 
     # -- items ----------------------------------------------------------------------------
-    def items(self):
-        items = super(MoodleEnrolmentModule, self).items()
-        if self.params[self.list_option] is None:
-            return [(describe(item), item) for dummy, item in items]
-        return [('%s[%d] (%s)' % (self.list_option, index, describe(item)), item)
-                for index, (dummy, item) in enumerate(items)]
+    def describe_item(self, item):
+        return describe(item)
 
     def item_key(self, item):
-        user = text_value(item.get('user'))
+        user = as_text(item.get('user'))
         if item.get('user_field') == 'email':
             user = user.lower()
-        return (item.get('course_field'), text_value(item.get('course')), item.get('user_field'), user)
+        return (item.get('course_field'), as_text(item.get('course')), item.get('user_field'), user)
 
     def validate_item(self, item):
         problems = []
@@ -603,7 +632,7 @@ class MoodleEnrolmentModule(MoodleModule):
                 problems.append('%s is required' % name)
             elif isinstance(value, bool) or not isinstance(value, (str, int)):
                 problems.append('%s must be a %s, not %r' % (name, field, value))
-            elif field == 'id' and not (text_value(value).isdigit() and int(text_value(value)) > 0):
+            elif field == 'id' and not (as_text(value).isdigit() and int(as_text(value)) > 0):
                 problems.append('%s %r is not an id (%s_field: id needs a positive number)' % (name, value, name))
         if item.get('role') is not None and not item['role'].strip():
             problems.append('role is empty')
@@ -681,30 +710,59 @@ class MoodleEnrolmentModule(MoodleModule):
         self.exact = self.api.plugin_available()
         self.catalogue = RoleCatalogue(self.api)
         self.directory = UserDirectory(self.api)
-        courses, errors = self._resolve(items, 'course', lambda field, values: resolve_courses(self.api, field, values))
-        rosters = self._read_rosters(items, courses)
-        users, user_errors = self._resolve(items, 'user', self.directory.resolve)
-        errors = self._in_item_order(items, errors + user_errors)
-        given = items
+        courses, users, rosters, errors = self._resolve_items(items)
         pending = [(label, item) for label, item in items if label in self.not_found]
-        items = [(label, item) for label, item in items if label in courses and label in users]
+        resolved = [(label, item) for label, item in items if label in courses and label in users]
+        course_users = self._pair_up(resolved, courses, users, errors)
+        found = self.read_enrolments(course_users, rosters=rosters)
+        if self.catalogue.contradictions:
+            self.fail_on_input_errors(errors)   # problems with the input first, then the site's contradiction
+        self.catalogue.check()
+        wanted = self._wanted(resolved + pending, errors)
+        resolved = [(label, item) for label, item in resolved if label in wanted]
+        self.read_status(found, self._status_courses(resolved, courses, users, wanted, found))
+        planned = self._compare(resolved, courses, users, wanted, found, errors)
+        errors.extend(self._confirm_users([(label, item) for label, item in resolved if planned[label].changed]))
+        now = int(time.time())
+        for label, item in pending:
+            if label in wanted:
+                planned[label] = self._pending_change(label, item, courses.get(label), users.get(label), wanted[label],
+                                                      now)
+        self.input_errors.extend(errors)
+        return [planned[label] for label, dummy in items if label in planned]
 
+    def _resolve_items(self, items):
+        """({label: course}, {label: user}, rosters, errors): the courses first, then their rosters (one read each,
+        which also tells the users they list), then the users."""
+        courses, errors = self._resolved(items, 'course', lambda field, values: resolve_courses(self.api, field, values))
+        rosters = self._read_rosters(items, courses)
+        users, user_errors = self._resolved(items, 'user', self.directory.resolve)
+        return courses, users, rosters, errors + user_errors
+
+    def _resolved(self, items, kind, resolver):
+        """({label: record}, errors) for the course or the user (``kind``) every item names."""
+        def reference(item):
+            return (kind, item['%s_field' % kind], as_text(item[kind]), '')
+        records, errors = self.resolve_references(items, lambda item: [reference(item)], {kind: resolver})
+        return dict((label, records[reference(item)[:3]]) for label, item in items if reference(item)[:3] in records), errors
+
+    @staticmethod
+    def _pair_up(items, courses, users, errors):
+        """{courseid: [userid]} of the items; the same pair named twice (by username and by id, say) is a problem."""
         seen, course_users = {}, {}
-        for label, item in items:
+        for label, dummy in items:
             pair = (courses[label]['id'], users[label]['id'])
             if pair in seen:
                 errors.append(ItemProblem(label, 'same enrolment (course id %s, user id %s) as %s; give each once'
                                           % (pair[0], pair[1], seen[pair])))
             seen[pair] = label
             course_users.setdefault(pair[0], []).append(pair[1])
+        return course_users
 
-        found = self.read_enrolments(course_users, rosters=rosters)
-        if self.catalogue.contradictions:
-            self.fail_on_input_errors(errors)   # problems with the input first, then the site's contradiction
-        self.catalogue.check()
-
+    def _wanted(self, items, errors):
+        """{label: the wanted enrolment} (plan_enrolment's ``wanted``) of the items whose role resolves."""
         wanted = {}
-        for label, item in items + pending:
+        for label, item in items:
             roleid, role, problem = self._role(item)
             if problem:
                 errors.append(ItemProblem(label, problem))
@@ -713,9 +771,10 @@ class MoodleEnrolmentModule(MoodleModule):
             wanted[label] = dict(state=item['state'], roleid=roleid, role=role,
                                  role_given=item.get('role') is not None or item.get('role_id') is not None,
                                  suspended=item.get('suspended'), timestart=timestart, timeend=timeend)
-        items = [(label, item) for label, item in items if label in wanted]
-        self.read_status(found, self._status_courses(items, courses, users, wanted, found))
+        return wanted
 
+    def _compare(self, items, courses, users, wanted, found, errors):
+        """{label: Change} of the items, each compared with what was found."""
         now = int(time.time())
         planned = {}
         for label, item in items:
@@ -723,13 +782,7 @@ class MoodleEnrolmentModule(MoodleModule):
                                                    wanted[label], found, now)
             if problem:
                 errors.append(ItemProblem(label, problem))
-        errors.extend(self._confirm_users([(label, item) for label, item in items if planned[label].changed]))
-        for label, item in pending:
-            if label in wanted:
-                planned[label] = self._pending_change(label, item, courses.get(label), users.get(label), wanted[label],
-                                                      now)
-        self.input_errors.extend(errors)
-        return [planned[label] for label, dummy in given if label in planned]
+        return planned
 
     def _pending_change(self, label, item, course, user, want, now):
         """Check mode: an item whose user or course does not exist yet, planned as it would be once they exist (no
@@ -763,13 +816,13 @@ class MoodleEnrolmentModule(MoodleModule):
         outcome = plan_enrolment(want, found.get((courseid, userid)), now)
         change = Change(item, label, describe(item), action=outcome['action'], before=outcome['before'],
                         after=outcome['after'])
-        change.data = dict(courseid=courseid, userid=userid, send=outcome['send'], known=outcome['known'], role=None,
-                           want=want)
+        change.data = EnrolmentPlan(courseid=courseid, userid=userid, send=outcome['send'], known=outcome['known'],
+                                    want=want)
         if outcome['send'] is not None:
-            change.data['send'] = dict(outcome['send'], userid=userid, courseid=courseid)
-            change.data['role'] = self.catalogue.shortname(outcome['send']['roleid']) or want['role']
+            change.data.send = dict(outcome['send'], userid=userid, courseid=courseid)
+            change.data.role = self.catalogue.shortname(outcome['send']['roleid']) or want['role']
         elif item['state'] == 'present' and want['role_given']:
-            change.data['role'] = want['role']
+            change.data.role = want['role']
         for text in outcome['warnings']:
             self.warn(text, label)
             change.warnings.append(text)
@@ -805,65 +858,25 @@ class MoodleEnrolmentModule(MoodleModule):
             rosters[row['courseid']].append(row)
         return rosters
 
-    def _resolve(self, items, kind, resolver):
-        """({label: record}, errors) for the courses or users (``kind``) of every item, one ``resolver(field, values)``
-        per field.
-
-        In check mode a course or user that does not exist is not an error (an earlier task may create it): such
-        items are listed in ``self.not_found``.
-        """
-        by_field = {}
-        for dummy, item in items:
-            by_field.setdefault(item['%s_field' % kind], []).append(text_value(item[kind]))
-        found, problems = {}, {}
-        for field, values in by_field.items():
-            field_found, field_problems = resolver(field, values)
-            for value, record in field_found.items():
-                found[(field, value)] = record
-            for value, problem in field_problems.items():
-                problems[(field, value)] = problem
-        resolved, errors = {}, []
-        for label, item in items:
-            key = (item['%s_field' % kind], text_value(item[kind]))
-            if key in found:
-                resolved[label] = found[key]
-            elif not self.defer_missing(label, problems.get(key)):
-                errors.append(ItemProblem(label, problems.get(key, 'no %s %r' % (kind, item[kind]))))
-        return resolved, errors
-
-    @staticmethod
-    def _in_item_order(items, errors):
-        order = dict((label, index) for index, (label, dummy) in enumerate(items))
-        return sorted(errors, key=lambda error: order.get(error.label, len(order)))
-
     def _confirm_users(self, items):
         """Problems of the items about to be written whose user was found among enrolled users by a value users may
         share (e-mail, idnumber): each such value is looked up site-wide first, and an ambiguous one fails."""
-        named = [(label, item['user_field'], text_value(item['user']), '') for label, item in items]
+        named = [(label, item['user_field'], as_text(item['user']), '') for label, item in items]
         return [ItemProblem(label, problem) for label, problem in self.directory.confirm_named(named)]
 
     def _role(self, item):
         """(roleid, shortname, problem) for an item's role, checked against the catalogue."""
         if item['state'] == 'absent':
             return None, None, None
-        if item.get('role_id') is not None:
-            roleid = item['role_id']
-            shortname = self.catalogue.shortname(roleid)
-            if shortname is None and self.catalogue.exact:
-                return None, None, 'no role with id %s on this site' % roleid
-            shortname = shortname or 'role id %s' % roleid
-        else:
-            shortname = (item.get('role') or DEFAULT_ROLE).strip()
-            roleid = self.catalogue.role_id(shortname)
-            if roleid is None:
-                known = ', '.join(sorted(self.catalogue.by_shortname))
-                return None, None, ('no role with shortname %r (%s: %s); for a custom role give role_id'
-                                    % (shortname, 'roles of this site' if self.catalogue.exact else
-                                       'standard roles, and the roles the courses show', known))
+        given = item.get('role_id')
+        roleid, shortname, problem = self.catalogue.resolve(
+            shortname=None if given is not None else (item.get('role') or DEFAULT_ROLE).strip(), roleid=given)
+        if problem:
+            return None, None, problem
+        shortname = shortname or 'role id %s' % roleid
         if self.catalogue.assignable(roleid, 'course') is False:
-            levels = sorted(self.catalogue.levels.get(roleid) or [])
-            return None, None, ('role %s cannot be assigned in a course, so it cannot be an enrolment role (it can be '
-                                'assigned %s)' % (shortname, 'at: %s' % ', '.join(levels) if levels else 'nowhere'))
+            return None, None, ('role %s cannot be assigned in a course, so it cannot be an enrolment role: %s'
+                                % (shortname, self.catalogue.where_assignable(roleid)))
         return roleid, shortname, None
 
     # -- writes ---------------------------------------------------------------------------
@@ -871,16 +884,16 @@ class MoodleEnrolmentModule(MoodleModule):
         self._write_error = None
         unenrol = [c for c in changes if c.action == 'unenrolled']
         if unenrol:
-            self.bisect_write([(c, {'userid': c.data['userid'], 'courseid': c.data['courseid']}) for c in unenrol],
-                              self.api.unenrol_users, self._applied)
+            self.bisect_write([(c, {'userid': c.data.userid, 'courseid': c.data.courseid}) for c in unenrol],
+                              self.api.unenrol_users, self.settled)
             self._check_unenrolled([c for c in unenrol if c.action == 'unenrolled'])
         enrol = [c for c in changes if c.action in ('enrolled', 'updated')]
         if enrol:
-            self.bisect_write([(c, c.data['send']) for c in enrol], self._enrol, self._applied)
+            self.bisect_write([(c, c.data.send) for c in enrol], self._enrol, self.settled)
             self._settle_raced([c for c in enrol if c.raced is not None])
 
     def _enrol(self, payloads):
-        """enrol_manual_enrol_users, keeping the error it answers for :meth:`_applied`."""
+        """enrol_manual_enrol_users, keeping the error it answers for :meth:`settled`."""
         try:
             return self.api.enrol_users(payloads)
         except MoodleError as error:
@@ -895,21 +908,21 @@ class MoodleEnrolmentModule(MoodleModule):
         """
         if self.exact or not changes:
             return
-        found = self._reread(changes)
+        found = self._read_enrolments_of(changes)
         for change in changes:
-            current = found.get((change.data['courseid'], change.data['userid']))
+            current = found.get((change.data.courseid, change.data.userid))
             if current and current.get('enrolled'):
                 self.report_unchanged(change, STILL_ENROLLED)
 
-    def _reread(self, changes):
+    def _read_enrolments_of(self, changes):
         course_users, status_courses = {}, []
         for change in changes:
-            course_users.setdefault(change.data['courseid'], []).append(change.data['userid'])
-            if change.data.get('send') is not None:
-                status_courses.append(change.data['courseid'])
+            course_users.setdefault(change.data.courseid, []).append(change.data.userid)
+            if change.data.send is not None:
+                status_courses.append(change.data.courseid)
         return self.read_enrolments(course_users, status_courses)
 
-    def _applied(self, changes):
+    def settled(self, changes):
         """The changes settled now, after a write Moodle rejected or answered with an error: not to be sent again.
 
         Settled is an enrolment in place as wanted, or a new one another writer made between our read and our
@@ -918,15 +931,15 @@ class MoodleEnrolmentModule(MoodleModule):
         :meth:`_settle_raced`). An error Moodle raises after its commit (its messages) leaves our own, and after a
         lost answer the enrolment may be ours: then only "in place as wanted" counts.
         """
-        found = self._reread(changes)
+        found = self._read_enrolments_of(changes)
         now = int(time.time())
         error = self._write_error
         rolled_back = error is not None and error.kind in ITEM_ERROR_KINDS and not committed_before(error)
         done = set()
         for change in changes:
-            current = found.get((change.data['courseid'], change.data['userid']))
+            current = found.get((change.data.courseid, change.data.userid))
             raced = change.action == 'enrolled' and rolled_back and bool(current and current.get('enrolled'))
-            if raced and change.raced is None and not change.data.get('settling'):
+            if raced and change.raced is None and not change.data.settling:
                 change.raced = current
                 done.add(change)
             elif in_place(change, current, now):
@@ -939,43 +952,33 @@ class MoodleEnrolmentModule(MoodleModule):
         now = int(time.time())
         resend = []
         for change in changes:
-            outcome = plan_enrolment(change.data['want'], change.raced, now)
+            outcome = plan_enrolment(change.data.want, change.raced, now)
             if outcome['problem']:
                 change.action, change.failed = 'failed', RACED_FAILED % (describe_current(change.raced), outcome['problem'])
             elif outcome['action'] == 'unchanged':
                 self.report_unchanged(change, RACED_SAME)
-                change.data['known'] = outcome['known']
+                change.data.known = outcome['known']
             else:
                 change.action, change.before, change.after = outcome['action'], outcome['before'], outcome['after']
-                change.data.update(send=dict(outcome['send'], userid=change.data['userid'],
-                                             courseid=change.data['courseid']), known=outcome['known'], settling=True)
+                change.data.update(send=dict(outcome['send'], userid=change.data.userid,
+                                             courseid=change.data.courseid), known=outcome['known'], settling=True)
                 self.warn(RACED_UPDATED, change.label)
                 resend.append(change)
         if resend:
             self._write_error = None
-            self.bisect_write([(c, c.data['send']) for c in resend], self._enrol, self._applied)
+            self.bisect_write([(c, c.data.send) for c in resend], self._enrol, self.settled)
             for change in resend:
                 if change.failed:
                     change.failed = RACED_FAILED % (describe_current(change.raced), 'sending it failed: %s' % change.failed)
 
-    def reread(self, changes):
-        pending = [c for c in changes if c.changed]
-        if not pending:
-            return
-        done = self._applied(pending)
-        for change in pending:
-            if change not in done:
-                change.failed = 'not applied'
-                change.action = 'failed'
-
     # -- results --------------------------------------------------------------------------
     def result_entry(self, change):
         item = change.item
-        entry = dict(course=item['course'], user=item['user'], courseid=change.data.get('courseid'),
-                     userid=change.data.get('userid'), role=change.data.get('role'), action=change.action,
+        entry = dict(course=item['course'], user=item['user'], courseid=change.data.courseid,
+                     userid=change.data.userid, role=change.data.role, action=change.action,
                      changed_fields=change.changed_fields() if change.changed else [])
         if item['state'] == 'present' and change.action != 'failed':
-            entry.update(change.data.get('known') or {})
+            entry.update(change.data.known or {})
         if change.failed:
             entry['failed'] = change.failed
         if change.warnings:

@@ -335,9 +335,10 @@ diff:
       after: {assigned: true}
 '''
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.api import CONTEXT_LEVELS
-from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
-from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, ItemProblem, MoodleModule
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import CONTEXT_LEVELS, REQUIRED_FUNCTIONS
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import ADMIN_DEFINE_ROLES, MoodleError
+from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
+    Change, ItemProblem, MoodleModule, PlanData, as_text)
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import (
     RoleCatalogue, UserDirectory, resolve_categories, resolve_courses)
 
@@ -371,8 +372,8 @@ ASSUMED_ROLE_IDS = ('Role ids were taken from the standard roles of a fresh Mood
                     'the companion plugin local_lmsops')
 GUESSED_ROLE_ID = ('role %r in the %s context: core Moodle cannot read this site\'s role ids, and none of the courses '
                    'read shows this role, so its id (%s on a standard install) would be a guess nothing can check; '
-                   'give role_id (Site administration > Users > Permissions > Define roles, the id in the role\'s '
-                   'link), or install the companion plugin local_lmsops, which reads the roles')
+                   'give role_id (' + ADMIN_DEFINE_ROLES + ', the id in the role\'s link), or install the companion '
+                   'plugin local_lmsops, which reads the roles')
 COMPONENT_HELD = ('the user still holds this role in the course after the unassign, so through an enrolment plugin '
                   '(cohort sync, course meta link...) or another component, which this module does not manage: only '
                   'that plugin can remove it. Core Moodle cannot show the component (a manual assignment of the same '
@@ -383,12 +384,8 @@ RACED_SAME = ('another writer %s these roles between this run\'s read and its wr
               'a whole, for another item, and the re-read shows them as asked): reported unchanged')
 
 
-def _text(value):
-    return '' if value is None else str(value).strip()
-
-
 def _is_id(value):
-    text = _text(value)
+    text = as_text(value)
     return text.isdigit() and int(text) > 0
 
 
@@ -402,10 +399,27 @@ def instance_field(item):
 
 def ref_value(field, value):
     """A user, course or category reference as look-ups use it (ids as plain digits, the rest trimmed)."""
-    text = _text(value)
+    text = as_text(value)
     if field == 'id' and text.isdigit():
         return str(int(text))
     return text
+
+
+def user_references(item):
+    """What an item names that is a user: the assignee, and the instance of a user context."""
+    references = [('user', item['user_field'], ref_value(item['user_field'], item['user']), '')]
+    if item['context'] == 'user':
+        field = instance_field(item)
+        references.append(('user', field, ref_value(field, item['instance']), 'instance: '))
+    return references
+
+
+def instance_references(item):
+    """What an item names that is a course or a category (the instances looked up by a field)."""
+    if item['context'] in ('course', 'category'):
+        field = instance_field(item)
+        return [(item['context'], field, ref_value(field, item['instance']), '')]
+    return []
 
 
 def describe(item):
@@ -414,20 +428,27 @@ def describe(item):
         role = item['role']
     else:
         role = 'role_id %s' % item['role_id'] if item.get('role_id') is not None else 'no role'
-    instance = _text(item.get('instance'))
+    instance = as_text(item.get('instance'))
     where = '%s %s' % (item.get('context'), instance) if instance and item.get('context') != 'system' else item.get('context')
     if item.get('state') == 'absent':
-        return '%s: no %s in %s' % (_text(item.get('user')), role, where)
-    return '%s: %s in %s' % (_text(item.get('user')), role, where)
+        return '%s: no %s in %s' % (as_text(item.get('user')), role, where)
+    return '%s: %s in %s' % (as_text(item.get('user')), role, where)
+
+
+class AssignmentPlan(PlanData):
+    """One role assignment as planned: the ids it is sent with, the role's shortname for results, whether its
+    current state was read (verified) and what it is (current: True/False, None when unknown), and the components
+    that also give the role (owners)."""
+
+    fields = ('userid', 'contextlevel', 'instanceid', 'roleid', 'role', 'verified', 'current', 'owners')
+    __slots__ = fields
 
 
 class MoodleRoleAssignmentModule(MoodleModule):
     resource = 'assignment'
     list_option = 'assignments'
-    identity = 'user'
-    required_functions = ('core_webservice_get_site_info', 'core_user_get_users_by_field',
-                          'core_course_get_courses_by_field', 'core_course_get_categories',
-                          'core_enrol_get_enrolled_users', 'core_role_assign_roles', 'core_role_unassign_roles')
+    single_option = 'user'
+    required_functions = tuple(REQUIRED_FUNCTIONS['moodle_role_assignment'])
     item_options = dict(
         user=dict(type='raw', required=True),
         user_field=dict(type='str', default='username', choices=['username', 'email', 'idnumber', 'id']),
@@ -442,12 +463,8 @@ class MoodleRoleAssignmentModule(MoodleModule):
     item_scoped = {'context': ('instance', 'instance_field')}
 
     # -- input ------------------------------------------------------------------------------
-    def items(self):
-        items = super(MoodleRoleAssignmentModule, self).items()
-        if self.params[self.list_option] is None:
-            return [(describe(item), item) for dummy, item in items]
-        return [('%s[%d] (%s)' % (self.list_option, index, describe(item)), item)
-                for index, (dummy, item) in enumerate(items)]
+    def describe_item(self, item):
+        return describe(item)
 
     def item_key(self, item):
         """(user, role, context, instance) as given; the same assignment given twice differently is caught in plan."""
@@ -465,7 +482,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
     def validate_item(self, item):
         problems = []
         ufield = item['user_field']
-        user = _text(item.get('user'))
+        user = as_text(item.get('user'))
         if not user:
             problems.append('user is required')
         elif ufield == 'id' and not _is_id(user):
@@ -480,22 +497,22 @@ class MoodleRoleAssignmentModule(MoodleModule):
         context = item['context']
         instance = item.get('instance')
         if context == 'system':
-            if instance is not None and _text(instance) != '':
+            if instance is not None and as_text(instance) != '':
                 problems.append('context=system has no instance (got %r); remove instance' % instance)
             if item.get('instance_field'):
                 problems.append('context=system has no instance; remove instance_field')
             return problems
         allowed = INSTANCE_FIELDS[context]
         field = instance_field(item)
-        if instance is None or _text(instance) == '':
+        if instance is None or as_text(instance) == '':
             problems.append('context=%s needs instance: %s' % (context, INSTANCE_HELP[context]))
         elif field not in allowed:
             problems.append('instance_field=%s does not identify a %s; use %s' % (
                 field, context, ' or '.join(allowed)))
         elif field == 'id' and not _is_id(instance):
-            problems.append('instance %r is not a %s id (instance_field: id)' % (_text(instance), context))
-        elif context == 'user' and field == 'username' and _text(instance) != _text(instance).lower():
-            problems.append('instance %r must be a lowercase username' % _text(instance))
+            problems.append('instance %r is not a %s id (instance_field: id)' % (as_text(instance), context))
+        elif context == 'user' and field == 'username' and as_text(instance) != as_text(instance).lower():
+            problems.append('instance %r must be a lowercase username' % as_text(instance))
         return problems
 
     # -- reading ------------------------------------------------------------------------------
@@ -512,16 +529,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
             self._read_courses(items, instances)
         users = self._resolve_users(items, errors)
         instances.update(self._user_instances(items, users))
-        changes = []
-        for label, item in items:
-            change = Change(item, label, _text(item['user']))
-            change.data = dict(userid=users.get((item['user_field'], ref_value(item['user_field'], item['user']))),
-                               contextlevel=CONTEXT_LEVELS[item['context']],
-                               instanceid=0 if item['context'] == 'system' else instances.get(
-                                   (item['context'], instance_field(item), ref_value(instance_field(item), item['instance']))),
-                               roleid=item.get('role_id'), role=item.get('role'), verified=False, current=None, owners=[])
-            change.id = change.data['userid']
-            changes.append(change)
+        changes = [self._new_change(label, item, users, instances) for label, item in items]
         self._resolve_roles(changes, errors)
         self._find_duplicates(changes, errors)
         if self.catalogue.contradictions and any(c.item.get('role') for c in changes):
@@ -535,74 +543,45 @@ class MoodleRoleAssignmentModule(MoodleModule):
             self._decide(change, errors)
         self._confirm_users([change for change in resolved if change.changed], errors)
         for change in changes:
-            if change.label in self.not_found and change.data['roleid'] is not None:
+            if change.label in self.not_found and change.data.roleid is not None:
                 self._decide_pending(change, errors)
         self.fail_on_input_errors(errors)
         self._plan_warnings(changes)
         return changes
 
+    @staticmethod
+    def _new_change(label, item, users, instances):
+        """The item's Change, with the ids resolved (None where a look-up failed) and nothing read yet."""
+        change = Change(item, label, as_text(item['user']))
+        field = instance_field(item)
+        instanceid = 0 if item['context'] == 'system' else instances.get(
+            (item['context'], field, ref_value(field, item['instance'])))
+        change.data = AssignmentPlan(
+            userid=users.get((item['user_field'], ref_value(item['user_field'], item['user']))),
+            contextlevel=CONTEXT_LEVELS[item['context']], instanceid=instanceid, roleid=item.get('role_id'),
+            role=item.get('role'), verified=False, current=None, owners=[])
+        change.id = change.data.userid
+        return change
+
     def _resolve_users(self, items, errors):
         """(field, value) -> user id for every user named, as an assignee or as a user-context instance."""
-        wanted = {}
-        for dummy, item in items:
-            wanted.setdefault(item['user_field'], []).append(ref_value(item['user_field'], item['user']))
-            if item['context'] == 'user':
-                field = instance_field(item)
-                wanted.setdefault(field, []).append(ref_value(field, item['instance']))
-        ids, problems = {}, {}
-        for field, values in wanted.items():
-            found, missing = self.directory.resolve(field, values)
-            for value, user in found.items():
-                ids[(field, value)] = user['id']
-            for value, why in missing.items():
-                problems[(field, value)] = why
-        for label, item in items:
-            key = (item['user_field'], ref_value(item['user_field'], item['user']))
-            if key in problems:
-                self._problem(label, problems[key], errors)
-            if item['context'] == 'user':
-                key = (instance_field(item), ref_value(instance_field(item), item['instance']))
-                if key in problems:
-                    self._problem(label, problems[key], errors, 'instance: ')
-        return ids
+        records, problems = self.resolve_references(items, user_references, {'user': self.directory.resolve})
+        errors.extend(problems)
+        return dict((key[1:], user['id']) for key, user in records.items())
 
     def _resolve_instances(self, items, errors):
-        """(context, field, value) -> instance id for categories, courses, users, modules and blocks."""
-        courses, categories = {}, {}
+        """(context, field, value) -> instance id for categories, courses, modules and blocks (user instances resolve
+        with the assignees: see _user_instances)."""
+        records, problems = self.resolve_references(items, instance_references, {
+            'course': lambda field, values: resolve_courses(self.api, field, values),
+            'category': lambda field, values: resolve_categories(self.api, field, values)})
+        errors.extend(problems)
+        ids = dict((key, record['id']) for key, record in records.items())
         for dummy, item in items:
-            field = instance_field(item)
-            if item['context'] == 'course':
-                courses.setdefault(field, []).append(ref_value(field, item['instance']))
-            elif item['context'] == 'category':
-                categories.setdefault(field, []).append(ref_value(field, item['instance']))
-        ids, problems = {}, {}
-        for field, values in courses.items():
-            found, missing = resolve_courses(self.api, field, values)
-            for value, course in found.items():
-                ids[('course', field, value)] = course['id']
-            for value, why in missing.items():
-                problems[('course', field, value)] = why
-        for field, values in categories.items():
-            found, missing = resolve_categories(self.api, field, values)
-            for value, category in found.items():
-                ids[('category', field, value)] = category['id']
-            for value, why in missing.items():
-                problems[('category', field, value)] = why
-        for label, item in items:
-            context, field = item['context'], instance_field(item)
-            if context in ('module', 'block'):
-                ids[(context, field, ref_value(field, item['instance']))] = int(_text(item['instance']))
-            elif context == 'user':
-                continue        # users resolve with the assignees (see _user_instances)
-            elif (context, field, ref_value(field, item['instance'])) in problems:
-                self._problem(label, problems[(context, field, ref_value(field, item['instance']))], errors)
+            if item['context'] in ('module', 'block'):
+                field = instance_field(item)
+                ids[(item['context'], field, ref_value(field, item['instance']))] = int(as_text(item['instance']))
         return ids
-
-    def _problem(self, label, problem, errors, prefix=''):
-        """A user or instance that did not resolve: an error, or in check mode (when it does not exist) a pending
-        item."""
-        if not self.defer_missing(label, problem):
-            errors.append(ItemProblem(label, prefix + problem if prefix else problem))
 
     @staticmethod
     def _user_instances(items, users):
@@ -651,21 +630,16 @@ class MoodleRoleAssignmentModule(MoodleModule):
     def _resolve_roles(self, changes, errors):
         for change in changes:
             shortname = change.item.get('role')
+            roleid, name, problem = self.catalogue.resolve(shortname=shortname, roleid=change.data.roleid)
+            if problem:
+                errors.append(ItemProblem(change.label, problem))
+            elif shortname and self._guessed(change, roleid, shortname):
+                errors.append(ItemProblem(change.label, GUESSED_ROLE_ID % (shortname, change.item['context'], roleid)))
             if shortname:
-                roleid = self.catalogue.role_id(shortname)
-                if roleid is None:
-                    errors.append(ItemProblem(change.label, self._unknown_role(shortname)))
-                elif self._guessed(change, roleid, shortname):
-                    errors.append(ItemProblem(change.label, GUESSED_ROLE_ID % (shortname, change.item['context'], roleid)))
-                change.data['roleid'] = roleid
+                change.data.roleid = roleid
             else:
-                if self.exact and self.catalogue.shortname(change.data['roleid']) is None:
-                    errors.append(ItemProblem(change.label, 'no role with id %s on this site (its roles: %s)' % (
-                        change.data['roleid'], ', '.join(
-                            '%s=%s' % (name, rid) for name, rid in sorted(self.catalogue.by_shortname.items())))))
                 trusted = self.exact or not self.catalogue.contradictions
-                change.data['role'] = self.observed.get(change.data['roleid']) or (
-                    self.catalogue.shortname(change.data['roleid']) if trusted else None)
+                change.data.role = self.observed.get(change.data.roleid) or (name if trusted else None)
 
     def _guessed(self, change, roleid, shortname):
         """Would this shortname's id be a guess where a wrong guess cannot be seen? (Core only, outside courses.)
@@ -675,14 +649,6 @@ class MoodleRoleAssignmentModule(MoodleModule):
         """
         return (not self.exact and change.item['context'] != 'course'
                 and self.observed.get(roleid) != shortname)
-
-    def _unknown_role(self, shortname):
-        known = ', '.join(sorted(self.catalogue.by_shortname))
-        if self.exact:
-            return 'no role with shortname %r on this site (its roles: %s)' % (shortname, known)
-        return ('role %r is not a standard Moodle role and no enrolled user in the courses read holds it (known: %s); '
-                'core Moodle cannot list roles: give role_id, or install the companion plugin local_lmsops'
-                % (shortname, known))
 
     def _find_duplicates(self, changes, errors):
         """The same assignment named twice in different ways (username and id, say)."""
@@ -699,23 +665,23 @@ class MoodleRoleAssignmentModule(MoodleModule):
     @staticmethod
     def _key(change):
         data = change.data
-        return (data['userid'], data['roleid'], data['contextlevel'], data['instanceid'])
+        return (data.userid, data.roleid, data.contextlevel, data.instanceid)
 
     def _read_plugin(self, changes, errors):
         """With the companion plugin: every context read exactly; only manual assignments count."""
-        contexts = list(dict.fromkeys((c.data['contextlevel'], c.data['instanceid']) for c in changes))
+        contexts = list(dict.fromkeys((c.data.contextlevel, c.data.instanceid) for c in changes))
         rows, bad = self._plugin_rows(changes, contexts)
         for change in changes:
-            why = bad.get((change.data['contextlevel'], change.data['instanceid']))
+            why = bad.get((change.data.contextlevel, change.data.instanceid))
             if why:
                 errors.append(ItemProblem(change.label, 'no %s with id %s on this site (Moodle: %s)' % (
-                    change.item['context'], change.data['instanceid'], why)))
+                    change.item['context'], change.data.instanceid, why)))
         self._apply_rows(changes, rows)
 
     def _plugin_rows(self, changes, contexts):
         """Read the assignments of these contexts; isolate contexts Moodle says do not exist."""
-        userids = sorted(set(c.data['userid'] for c in changes))
-        roleids = sorted(set(c.data['roleid'] for c in changes))
+        userids = sorted(set(c.data.userid for c in changes))
+        roleids = sorted(set(c.data.roleid for c in changes))
         budget = self.client.field_budget() // 2
         if len(userids) + len(roleids) + 10 > budget:
             userids = []   # too many to filter by: read everything in those contexts
@@ -748,20 +714,20 @@ class MoodleRoleAssignmentModule(MoodleModule):
                 manual.add(key)
         for change in changes:
             key = self._key(change)
-            change.data['current'] = key in manual
-            change.data['owners'] = sorted(set(owners.get(key, [])))
-            change.data['verified'] = True
+            change.data.current = key in manual
+            change.data.owners = sorted(set(owners.get(key, [])))
+            change.data.verified = True
 
     # -- deciding ------------------------------------------------------------------------------
     def _decide(self, change, errors):
         data, item = change.data, change.item
         if not self.exact and item['context'] == 'course':
-            held = self._course_roles.get(data['instanceid'], {}).get(data['userid'])
+            held = self._course_roles.get(data.instanceid, {}).get(data.userid)
             if held is not None:
-                data['current'] = data['roleid'] in held
-                data['verified'] = True
+                data.current = data.roleid in held
+                data.verified = True
         present = item['state'] == 'present'
-        current = data['current']
+        current = data.current
         if current is None:
             change.action = 'assigned' if present else 'unassigned'
         elif current != present:
@@ -785,37 +751,29 @@ class MoodleRoleAssignmentModule(MoodleModule):
         """Why the role cannot be (un)assigned at this level, or None when it can (or it is not known)."""
         if self.catalogue.contradictions and not self.exact:
             return None
-        roleid, context = change.data['roleid'], change.item['context']
+        roleid, context = change.data.roleid, change.item['context']
         if self.catalogue.assignable(roleid, context) is not False:
             return None
-        levels = [name for name in ('system', 'category', 'course', 'module', 'user', 'block')
-                  if name in self.catalogue.levels.get(roleid, ())]
-        where = ('it can be assigned in: %s' % ', '.join(levels)) if levels else 'it cannot be assigned in any context'
-        if self.exact:
-            where = 'on this site %s' % where
-        else:
-            where = ('by Moodle\'s default settings %s (a site that allows more: give role_id, or install the companion '
-                     'plugin local_lmsops so the site\'s own settings are read)' % where)
         verb = 'assigned' if change.item['state'] == 'present' else 'unassigned'
         return 'role %s (id %s) cannot be %s at %s level: %s' % (
-            change.data['role'] or change.item.get('role'), roleid, verb, context, where)
+            change.data.role or change.item.get('role'), roleid, verb, context, self.catalogue.where_assignable(roleid))
 
     def _plan_warnings(self, changes):
         check = self.module.check_mode
         assumed = set()
         for change in changes:
-            if change.data['owners'] and change.item['state'] == 'absent':
-                self.warn(PLUGIN_OWNED % ', '.join(change.data['owners']), change.label)
+            if change.data.owners and change.item['state'] == 'absent':
+                self.warn(PLUGIN_OWNED % ', '.join(change.data.owners), change.label)
             if not change.changed or self.exact:
                 continue
-            if not change.data['verified']:
+            if not change.data.verified:
                 if change.item['context'] == 'course':
                     self.warn(NOT_ENROLLED % ('would be sent' if check else 'was sent'), change.label)
                 else:
                     self.warn(NOT_READABLE % ('would be sent' if check else 'was sent'), change.label)
             shortname = change.item.get('role')
-            if shortname and self.observed.get(change.data['roleid']) != shortname:
-                assumed.add('%s=%s' % (shortname, change.data['roleid']))
+            if shortname and self.observed.get(change.data.roleid) != shortname:
+                assumed.add('%s=%s' % (shortname, change.data.roleid))
         if assumed:
             self.warn(ASSUMED_ROLE_IDS % ', '.join(sorted(assumed)))
 
@@ -823,8 +781,8 @@ class MoodleRoleAssignmentModule(MoodleModule):
     @staticmethod
     def _payload(change):
         data = change.data
-        return {'roleid': data['roleid'], 'userid': data['userid'], 'contextlevel': data['contextlevel'],
-                'instanceid': data['instanceid']}
+        return {'roleid': data.roleid, 'userid': data.userid, 'contextlevel': data.contextlevel,
+                'instanceid': data.instanceid}
 
     def apply(self, changes):
         self._sent = {}
@@ -841,10 +799,10 @@ class MoodleRoleAssignmentModule(MoodleModule):
                 self.report_unchanged(change, RACED_SAME % change.action)
         self._check_unassigned([c for c in unassigns if c.action == 'unassigned'])
         for change in changes:
-            if change.failed and not change.data['verified'] and change.item['context'] in ('module', 'block'):
+            if change.failed and not change.data.verified and change.item['context'] in ('module', 'block'):
                 change.failed = ('%s (core Moodle cannot check a %s id before writing: does %s %s exist?)'
                                  % (change.failed, change.item['context'], change.item['context'],
-                                    change.data['instanceid']))
+                                    change.data.instanceid))
 
     def _sender(self, pairs, function):
         """send(payloads) for bisect_write that records which changes Moodle took, for reread()."""
@@ -854,10 +812,10 @@ class MoodleRoleAssignmentModule(MoodleModule):
             try:
                 function(payloads)
             except MoodleError as error:
-                for chunk, dummy in getattr(error, 'done', None) or []:
+                for chunk, dummy in error.done or []:
                     for payload in chunk:
                         self._sent[by_payload[id(payload)]] = 'sent'
-                failed_chunk = getattr(error, 'failed_chunk', None)
+                failed_chunk = error.failed_chunk
                 if failed_chunk is None:    # not split by the client: the whole call is in doubt
                     failed_chunk = [p for p in payloads if self._sent.get(by_payload[id(p)]) != 'sent']
                 for payload in failed_chunk:
@@ -869,19 +827,19 @@ class MoodleRoleAssignmentModule(MoodleModule):
 
     def _current(self, changes):
         """change -> True/False as read now, for the changes whose state can be read (others are absent)."""
-        readable = [c for c in changes if c.data['verified']]
+        readable = [c for c in changes if c.data.verified]
         if not readable:
             return {}
         if self.exact:
-            contexts = list(dict.fromkeys((c.data['contextlevel'], c.data['instanceid']) for c in readable))
+            contexts = list(dict.fromkeys((c.data.contextlevel, c.data.instanceid) for c in readable))
             rows, dummy = self._plugin_rows(readable, contexts)
             manual = set((r['userid'], r['roleid'], r['contextlevel'], r['instanceid']) for r in rows
                          if not r.get('component'))
             return dict((c, self._key(c) in manual) for c in readable)
         courses = {}
-        for courseid in dict.fromkeys(c.data['instanceid'] for c in readable):
+        for courseid in dict.fromkeys(c.data.instanceid for c in readable):
             courses[courseid] = self._course_user_roles(self.api.get_enrolled_users(courseid))
-        return dict((c, c.data['roleid'] in courses[c.data['instanceid']].get(c.data['userid'], set()))
+        return dict((c, c.data.roleid in courses[c.data.instanceid].get(c.data.userid, set()))
                     for c in readable)
 
     def _settled(self, changes, assigned):
@@ -900,7 +858,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
         core_role_unassign_roles only removes manual assignments and answers success for the others, so a role still
         held after it comes from an enrolment plugin or another component: reported unchanged, with a warning.
         """
-        readable = [c for c in changes if c.data['verified'] and not self.exact]
+        readable = [c for c in changes if c.data.verified and not self.exact]
         for change, held in self._current(readable).items():
             if held:
                 self.report_unchanged(change, COMPONENT_HELD)
@@ -925,11 +883,11 @@ class MoodleRoleAssignmentModule(MoodleModule):
     # -- results ------------------------------------------------------------------------------
     def result_entry(self, change):
         data, item = change.data, change.item
-        entry = dict(user=_text(item['user']), userid=data['userid'], role=data['role'] or item.get('role'),
-                     roleid=data['roleid'], context=item['context'],
-                     instance=None if item['context'] == 'system' else _text(item['instance']),
-                     contextlevel=data['contextlevel'], instanceid=data['instanceid'], action=change.action,
-                     verified=bool(data['verified']))
+        entry = dict(user=as_text(item['user']), userid=data.userid, role=data.role or item.get('role'),
+                     roleid=data.roleid, context=item['context'],
+                     instance=None if item['context'] == 'system' else as_text(item['instance']),
+                     contextlevel=data.contextlevel, instanceid=data.instanceid, action=change.action,
+                     verified=bool(data.verified))
         if change.failed:
             entry['failed'] = change.failed
         if change.warnings:

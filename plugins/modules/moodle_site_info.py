@@ -367,9 +367,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lmsops.moodle.plugins.module_utils.api import (
     PLUGIN_FUNCTIONS, REQUIRED_FUNCTIONS, MoodleAPI, probe_keeps_fields, sample_enrolled_users)
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import (
-    ADMIN_SERVICE_FUNCTIONS, MoodleClient, MoodleError)
+    ADMIN_ALLOW_ASSIGN, ADMIN_ASSIGN_SYSTEM_ROLES, ADMIN_DEFINE_ROLES, ADMIN_SERVICE_FUNCTIONS, MoodleClient, MoodleError)
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
-    client_from_params, connection_argument_spec)
+    client_from_params, client_options, connection_argument_spec)
 
 MODULES = ['moodle_user', 'moodle_enrolment', 'moodle_role_assignment', 'moodle_site_info']
 
@@ -381,11 +381,6 @@ COMMON_LIMITS = (1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000, 10000, 12
 # A client for the probe: the probe is the one place that sends more fields than the site may keep.
 UNLIMITED_FIELDS = 10 ** 9
 
-ADMIN_DEFINE_ROLES = 'Site administration > Users > Permissions > Define roles'
-ADMIN_AUTHORISED_USERS = 'Site administration > Plugins > Web services > External services > (your service) > Authorised users'
-
-ADMIN_ASSIGN_SYSTEM_ROLES = 'Site administration > Users > Permissions > Assign system roles'
-ADMIN_ALLOW_ASSIGN = 'Site administration > Users > Permissions > Define roles > Allow role assignments'
 
 # The capabilities each module needs the token user's role to allow, at system level: the capabilities the functions
 # it calls check in Moodle 4.5 and 5.1 (require_capability/has_capability in each function; the setup role's README
@@ -512,11 +507,7 @@ def problem(kind, what, fix, function=None):
 def problem_from_error(error):
     """A MoodleError as a problem: its diagnosis and the fix the client found for it."""
     kind = PROBLEM_KINDS.get(error.kind, 'moodle')
-    what = error.message
-    if error.debuginfo and error.debuginfo not in what:
-        what = '%s (%s)' % (what.rstrip('.'), error.debuginfo)
-    if error.function and error.function not in what:
-        what = '%s: %s' % (error.function, what)
+    what = error.diagnosis()
     fix = error.hint
     if error.errorcode in ('usernotfullysetup', 'forcepasswordchangenotice') or (error.errorcode or '').startswith('wsaccessuser'):
         kind = 'account'
@@ -880,10 +871,9 @@ class SiteInfo:
         high = self.params['probe_max_fields']
         if high < PROBE_MIN_FIELDS:
             self.module.fail_json(msg='probe_max_fields must be at least %d, got %d' % (PROBE_MIN_FIELDS, high))
-        params = self.params
-        client = MoodleClient(params['url'], params['token'], validate_certs=params['validate_certs'],
-                              ca_path=params['ca_path'], timeout=params['timeout'], max_input_vars=UNLIMITED_FIELDS,
-                              retries=params['retries'], log=self.module.debug)
+        options = client_options(self.module)
+        options['max_input_vars'] = UNLIMITED_FIELDS
+        client = MoodleClient(**options)
         refused = []
         try:
             kept, requests, at_least = find_kept_fields(probe_function(client, user['id'], refused),

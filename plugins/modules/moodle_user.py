@@ -350,9 +350,10 @@ summary:
 
 import re
 
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import REQUIRED_FUNCTIONS
 from ansible_collections.lmsops.moodle.plugins.module_utils.client import MASK, MoodleError
 from ansible_collections.lmsops.moodle.plugins.module_utils import field_rules
-from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule
+from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import Change, MoodleModule, as_text
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import SITE_LIST_MIN, is_deleted_user, read_site_list
 
 # The text fields compared as they are (after trimming) and sent under the same name.
@@ -381,17 +382,13 @@ MAIN_ADMIN_ID = 2
 EXTERNAL_AUTH = ('cas', 'ldap', 'mnet', 'shibboleth', 'webservice')
 
 
-def _text(value):
-    return '' if value is None else str(value).strip()
-
-
 def user_fields(user):
     """A Moodle user record as the comparable fields of this module."""
-    fields = dict((name, _text(user.get(name))) for name in TEXT_FIELDS)
-    fields['email'] = _text(user.get('email')).lower()
-    fields['country'] = _text(user.get('country')).upper()
+    fields = dict((name, as_text(user.get(name))) for name in TEXT_FIELDS)
+    fields['email'] = as_text(user.get('email')).lower()
+    fields['country'] = as_text(user.get('country')).upper()
     fields['suspended'] = bool(user.get('suspended'))
-    fields['customfields'] = dict((f.get('shortname'), _text(f.get('value'))) for f in user.get('customfields') or [])
+    fields['customfields'] = dict((f.get('shortname'), as_text(f.get('value'))) for f in user.get('customfields') or [])
     return fields
 
 
@@ -400,15 +397,15 @@ def wanted_fields(item):
     fields = {}
     for name in TEXT_FIELDS:
         if item.get(name) is not None:
-            fields[name] = _text(item[name])
+            fields[name] = as_text(item[name])
     if item.get('email') is not None:
-        fields['email'] = _text(item['email']).lower()
+        fields['email'] = as_text(item['email']).lower()
     if item.get('country') is not None:
-        fields['country'] = _text(item['country']).upper()
+        fields['country'] = as_text(item['country']).upper()
     if item.get('suspended') is not None:
         fields['suspended'] = bool(item['suspended'])
     if item.get('customfields') is not None:
-        fields['customfields'] = dict((k, _text(v)) for k, v in item['customfields'].items())
+        fields['customfields'] = dict((k, as_text(v)) for k, v in item['customfields'].items())
     return fields
 
 
@@ -435,7 +432,7 @@ def moodle_payload(item, fields):
         if name == 'customfields':
             payload['customfields'] = [{'type': k, 'value': v} for k, v in sorted(value.items())]
         elif name == 'email':
-            payload['email'] = _text(item['email'])
+            payload['email'] = as_text(item['email'])
         elif name == 'suspended':
             payload['suspended'] = value
         elif name != 'password':
@@ -473,9 +470,8 @@ def duplicate_email(address, owner):
 class MoodleUserModule(MoodleModule):
     resource = 'user'
     list_option = 'users'
-    identity = 'username'
-    required_functions = ('core_webservice_get_site_info', 'core_user_get_users_by_field', 'core_user_create_users',
-                          'core_user_update_users', 'core_user_delete_users')
+    single_option = 'username'
+    required_functions = tuple(REQUIRED_FUNCTIONS['moodle_user'])
     item_options = dict(
         username=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
@@ -502,6 +498,12 @@ class MoodleUserModule(MoodleModule):
                           allow_admin_changes=dict(type='bool', default=False),
                           extra_auth_plugins=dict(type='list', elements='str', default=[]),
                           extra_languages=dict(type='list', elements='str', default=[]))
+
+    def __init__(self, module=None, api=None):
+        super(MoodleUserModule, self).__init__(module, api)
+        self._created_ids = {}      # username -> id of the users this run created
+        self._version = None        # the site's Moodle version, read once
+        self._languages = set()     # language packs the site has, read once
 
     def validate_item(self, item):
         problems = []
@@ -530,7 +532,7 @@ class MoodleUserModule(MoodleModule):
         for name in CHECKED_FIELDS:
             if item.get(name) is None:
                 continue
-            value = _text(item[name])
+            value = as_text(item[name])
             if name in ('country', 'timezone'):     # a list of Moodle's: it says more than the type and length
                 problem = field_rules.check_choice(name, value)
             else:
@@ -548,7 +550,7 @@ class MoodleUserModule(MoodleModule):
         for shortname, value in sorted((item.get('customfields') or {}).items()):
             problems.extend(p for p in (
                 field_rules.check('customfields.type', shortname, what_field='customfields key'),
-                field_rules.check('customfields.value', _text(value), what_field='customfields[%s]' % shortname))
+                field_rules.check('customfields.value', as_text(value), what_field='customfields[%s]' % shortname))
                 if p)
         return problems
 
@@ -556,13 +558,13 @@ class MoodleUserModule(MoodleModule):
         """The rules that depend on the site: the auth plugins of its Moodle version (and those
         core_user_create_users refuses), the languages it is known to have."""
         problems = []
-        if item.get('auth') is not None and _text(item['auth']):
-            problem = field_rules.check_auth(_text(item['auth']), version=self._version, create=creating,
+        if item.get('auth') is not None and as_text(item['auth']):
+            problem = field_rules.check_auth(as_text(item['auth']), version=self._version, create=creating,
                                              extra=self.params.get('extra_auth_plugins') or ())
             if problem:
                 problems.append(problem)
         if item.get('lang') is not None:
-            problem = field_rules.check_lang(_text(item['lang']), installed=self._languages,
+            problem = field_rules.check_lang(as_text(item['lang']), installed=self._languages,
                                              extra=self.params.get('extra_languages') or ())
             if problem:
                 problems.append(problem)
@@ -579,38 +581,52 @@ class MoodleUserModule(MoodleModule):
         changes = []
         for label, item in items:
             user = current.get(item['username'])
-            if item['state'] == 'present':
-                for problem in self._site_problems(item, creating=user is None):
-                    self.input_error(label, problem)
             change = Change(item, label, item['username'], obj_id=user['id'] if user else None)
             if item['state'] == 'absent':
-                if user:
-                    if user['id'] == own_id:
-                        self.input_error(label, 'this is the token\'s own user; Moodle refuses to delete it')
-                    change.action = 'deleted'
-                    change.before = dict(username=user['username'], email=user.get('email'),
-                                         firstname=user.get('firstname'), lastname=user.get('lastname'))
-            elif user is None:
-                for problem in self._creation_problems(item):
-                    self.input_error(label, problem)
-                change.action = 'created'
-                change.before = {}
-                change.after = wanted_fields(item)
-                if item.get('password'):
-                    change.after['password'] = MASK
+                self._plan_deletion(change, user, own_id)
             else:
-                change.before, change.after = compare(user_fields(user), wanted_fields(item))
-                if item.get('password') and item['update_password'] == 'always':
-                    change.before['password'] = MASK
-                    change.after['password'] = MASK + ' (new)'
-                if change.after:
-                    change.action = 'updated'
+                for problem in self._site_problems(item, creating=user is None):
+                    self.input_error(label, problem)
+                if user is None:
+                    self._plan_creation(change)
+                else:
+                    self._plan_update(change, user)
             changes.append(change)
         if not self.params.get('allow_duplicate_emails'):
             self._check_emails(changes)
         if not self.params.get('allow_admin_changes'):
             self._guard_admins(changes, own_id, bool(info.get('userissiteadmin')))
         return changes
+
+    def _plan_deletion(self, change, user, own_id):
+        if not user:
+            return
+        if user['id'] == own_id:
+            self.input_error(change.label, 'this is the token\'s own user; Moodle refuses to delete it')
+        change.action = 'deleted'
+        change.before = dict(username=user['username'], email=user.get('email'), firstname=user.get('firstname'),
+                             lastname=user.get('lastname'))
+
+    def _plan_creation(self, change):
+        item = change.item
+        for problem in self._creation_problems(item):
+            self.input_error(change.label, problem)
+        change.action = 'created'
+        change.before = {}
+        change.after = wanted_fields(item)
+        if item.get('password'):
+            change.after['password'] = MASK
+
+    @staticmethod
+    def _plan_update(change, user):
+        """Compare only what the item sets; a password is compared never, sent on update_password: always."""
+        item = change.item
+        change.before, change.after = compare(user_fields(user), wanted_fields(item))
+        if item.get('password') and item['update_password'] == 'always':
+            change.before['password'] = MASK
+            change.after['password'] = MASK + ' (new)'
+        if change.after:
+            change.action = 'updated'
 
     def _read_users(self, items):
         """{username: user} of the users the items name, with what the comparison needs, each read once.
@@ -711,13 +727,13 @@ class MoodleUserModule(MoodleModule):
     def apply(self, changes):
         deletes = [c for c in changes if c.action == 'deleted']
         if deletes:
-            self.bisect_write([(c, c.id) for c in deletes], self.api.delete_users, self._deleted)
+            self.bisect_write([(c, c.id) for c in deletes], self.api.delete_users, self._settled_deletions)
         updates = [c for c in changes if c.action == 'updated']
         if updates:
             self._update([(c, self._update_payload(c)) for c in updates])
         creates = [c for c in changes if c.action == 'created']
         if creates:
-            self.bisect_write([(c, self._create_payload(c.item)) for c in creates], self._create, self._existing)
+            self.bisect_write([(c, self._create_payload(c.item)) for c in creates], self._create, self._settled_creations)
             self._settle_raced([c for c in creates if c.raced is not None])
             for change in creates:
                 change.id = change.id or self._created_ids.get(change.key)
@@ -754,7 +770,7 @@ class MoodleUserModule(MoodleModule):
                 (change.failed or '').startswith(str(error)):
             identity = 'username' if 'username' in payload else 'id'
             sent = sorted(name for name in payload if name not in ('username', 'id'))
-            lang = _text(payload.get('lang'))
+            lang = as_text(payload.get('lang'))
             suspect = ''
             if lang and lang not in set(field_rules.LANGUAGES_INSTALLED) | self._languages | set(
                     self.params.get('extra_languages') or ()):
@@ -771,7 +787,7 @@ class MoodleUserModule(MoodleModule):
         try:
             created = self.api.create_users(payloads)
         except MoodleError as error:
-            for dummy, answer in getattr(error, 'done', None) or []:
+            for dummy, answer in error.done or []:
                 self._created_ids.update((u['username'], u['id']) for u in answer or [])
             raise
         self._created_ids.update((u['username'], u['id']) for u in created)
@@ -824,7 +840,7 @@ class MoodleUserModule(MoodleModule):
             if change is not None:
                 refused(change, '%s (%s)' % (warning.get('message'), warning.get('warningcode')))
 
-    def _existing(self, changes):
+    def _settled_creations(self, changes):
         """The changes whose users exist now (after a rejected create): not to be created again.
 
         A user this run did not create was made by another writer between our read and our write: its record is
@@ -866,7 +882,7 @@ class MoodleUserModule(MoodleModule):
                     change.failed = ('another writer created this user first, with %s differing from what was asked; '
                                      'updating them failed: %s' % (', '.join(change.changed_fields()), change.failed))
 
-    def _deleted(self, changes):
+    def _settled_deletions(self, changes):
         """The changes whose users are gone now (after a delete)."""
         found = set(u['username'] for u in self.api.get_users_by_field('username', [c.key for c in changes]))
         return set(c for c in changes if c.key not in found)
@@ -906,12 +922,6 @@ class MoodleUserModule(MoodleModule):
             if not applied:
                 change.failed = 'not applied'
                 change.action = 'failed'
-
-    def __init__(self):
-        super(MoodleUserModule, self).__init__()
-        self._created_ids = {}
-        self._version = None
-        self._languages = set()
 
 
 def main():

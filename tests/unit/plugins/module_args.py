@@ -1,7 +1,10 @@
 # Copyright: (c) 2026, lmsops.moodle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``patch_module_args``: run a module in-process with these arguments, on every supported ansible-core;
-``run_module``: run one of the collection's modules that way against a fake site."""
+"""The one way unit tests build a lmsops.moodle module: the way main() does, with the site injected.
+
+``run_module``: the real module, argument spec included (``patch_module_args``, on every supported ansible-core),
+with a fake site as its API; ``build_module``: the same module class with an Ansible stand-in
+(:class:`FakeAnsible`, parameters given as validated) for tests of one step, and :class:`Finished` for its end."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -27,8 +30,10 @@ except ImportError:  # ansible-core before 2.19
 
 def run_module(capsys, module_class, site, check_mode=False, diff=False, **args):
     """Run a lmsops.moodle module class, argument spec included, with these options against ``site`` (a fake
-    MoodleAPI); return its JSON result, with the module's warnings under ``warnings`` (always a list)."""
-    args = dict(args, url='http://moodle.invalid', token='0123456789abcdef')
+    MoodleAPI; None: the real MoodleAPI and client, on the url and token given); return its JSON result, with the
+    module's warnings under ``warnings`` (always a list)."""
+    if site is not None:
+        args = dict(args, url='http://moodle.invalid', token='0123456789abcdef')
     if check_mode:
         args['_ansible_check_mode'] = True
     if diff:
@@ -36,8 +41,7 @@ def run_module(capsys, module_class, site, check_mode=False, diff=False, **args)
     warnings = []
     with patch_module_args(args):
         with pytest.raises(SystemExit):
-            instance = module_class()
-            instance.api = site
+            instance = module_class(api=None if site is None else with_client(site))
             # Collect the module's warnings here: how ansible-core returns them differs between versions
             # (and, once controller code is imported in the same process, they go to the display instead).
             instance.module.warn = warnings.append
@@ -45,3 +49,49 @@ def run_module(capsys, module_class, site, check_mode=False, diff=False, **args)
     result = json.loads(capsys.readouterr().out)
     result['warnings'] = warnings
     return result
+
+
+def with_client(site):
+    """A fake site as the modules' API: like MoodleAPI, it carries the client (request budgets, redaction)."""
+    if getattr(site, 'client', None) is None:
+        from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleClient
+        site.client = MoodleClient('http://moodle.invalid', '0123456789abcdef',
+                                   max_input_vars=getattr(site, 'max_input_vars', 1000))
+    return site
+
+
+class Finished(Exception):
+    """How a module built by build_module ends: exit_json or fail_json, with the result."""
+
+    def __init__(self, result, failed):
+        super(Finished, self).__init__(result.get('msg'))
+        self.result = result
+        self.failed = failed
+
+
+class FakeAnsible:
+    """What the modules use of AnsibleModule, with the parameters as validation would leave them."""
+
+    def __init__(self, params=None, check_mode=False, diff=False):
+        self.params = params or {}
+        self.check_mode = check_mode
+        self._diff = diff
+        self.warnings = []
+        self.no_log_values = set()
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def debug(self, text):
+        pass
+
+    def fail_json(self, **result):
+        raise Finished(result, True)
+
+    def exit_json(self, **result):
+        raise Finished(result, False)
+
+
+def build_module(module_class, site, params, check_mode=False, diff=False):
+    """``module_class`` with an Ansible stand-in holding ``params`` (every option, as validated) and ``site``."""
+    return module_class(module=FakeAnsible(params, check_mode, diff), api=with_client(site))

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, lmsops.moodle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""client_from_params: what a module learns about its connection options before the first request."""
+"""The base: what a module learns about its connection options before the first request (client_from_params), how
+items are named and how what they name is resolved."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -12,9 +13,10 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lmsops.moodle.plugins.module_utils.masking import MaskingModule
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
-    client_from_params, connection_argument_spec)
+    MoodleModule, client_from_params, connection_argument_spec)
+from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import Missing
 
-from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import patch_module_args
+from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import build_module, patch_module_args
 
 TOKEN = 'f00dfacecafe0123456789abcdef0123'
 
@@ -88,3 +90,69 @@ def test_url_and_token_come_from_the_environment(monkeypatch):
     with patch_module_args({}):
         module = MaskingModule(argument_spec=connection_argument_spec())
     assert client_from_params(module).base_url == 'https://moodle.example.org'
+
+
+# -- the base's shared steps, on a module built the way main() builds it (module and API injected) -----------------
+
+
+class Things(MoodleModule):
+    resource = 'thing'
+    list_option = 'things'
+    single_option = 'name'
+    item_options = dict(name=dict(type='str', required=True), owner=dict(type='str'),
+                        place=dict(type='str', default='shelf'))
+
+    def describe_item(self, item):
+        return '%s of %s' % (item['name'], item.get('owner'))
+
+
+class NoSite:
+    client = None
+
+
+def things(check_mode=False, **params):
+    full = dict(name=None, owner=None, place=None, things=None)
+    full.update(params)
+    return build_module(Things, NoSite(), full, check_mode=check_mode)
+
+
+def test_items_are_named_by_the_description_hook_in_both_forms():
+    assert things(name='box', owner='ann').items() == [('box of ann', dict(name='box', owner='ann', place='shelf'))]
+    labels = [label for label, dummy in things(owner='bob', things=[dict(name='a'), dict(name='b', owner='cy')]).items()]
+    assert labels == ['things[0] (a of bob)', 'things[1] (b of cy)']
+
+
+def resolver(calls, known):
+    def resolve(field, values):
+        calls.append((field, list(values)))
+        return (dict((v, {'id': known[v]}) for v in values if v in known),
+                dict((v, Missing('user with %s' % field, v)) for v in values if v not in known))
+    return resolve
+
+
+def references(item):
+    refs = [('user', 'username', item['name'], '')]
+    if item.get('owner'):
+        refs.append(('user', 'username', item['owner'], 'owner: '))
+    return refs
+
+
+def test_references_resolve_once_per_kind_and_field_and_problems_name_the_item():
+    module = things()
+    items = [('things[0]', dict(name='ann', owner='bob')), ('things[1]', dict(name='cy', owner='ann'))]
+    calls = []
+    records, errors = module.resolve_references(items, references, {'user': resolver(calls, {'ann': 1, 'bob': 2})})
+    assert calls == [('username', ['ann', 'bob', 'cy', 'ann'])]
+    assert records == {('user', 'username', 'ann'): {'id': 1}, ('user', 'username', 'bob'): {'id': 2}}
+    assert [(e.label, str(e.cause)) for e in errors] == [('things[1]', str(Missing('user with username', 'cy')))]
+    assert module.not_found == {}
+
+
+def test_in_check_mode_what_does_not_exist_yet_is_deferred_not_an_error():
+    module = things(check_mode=True)
+    items = [('things[0]', dict(name='ann', owner='zed'))]
+    records, errors = module.resolve_references(items, references, {'user': resolver([], {'ann': 1})})
+    assert errors == [] and list(module.not_found) == ['things[0]']
+    # A real run: the same reference is the item's problem, with its prefix.
+    records, errors = things().resolve_references(items, references, {'user': resolver([], {'ann': 1})})
+    assert [str(e) for e in errors] == ['things[0]: owner: %s' % Missing('user with username', 'zed')]

@@ -321,3 +321,29 @@ def test_a_large_site_or_a_token_that_may_not_list_users_falls_back_to_look_ups(
     api.refuse = True
     found, dummy = UserDirectory(api).resolve('username', wanted)
     assert len(found) == SITE_LIST_MIN and [call[0] for call in api.calls] == ['site list', 'users']
+
+
+def test_resolve_names_a_role_by_shortname_or_id_and_says_what_is_unknown():
+    core = RoleCatalogue(FakeAPI())
+    assert core.resolve(shortname='editingteacher') == (STANDARD_ROLES['editingteacher'], 'editingteacher', None)
+    assert core.resolve(roleid=42) == (42, None, None)      # a custom role core cannot name: not refused
+    dummy, dummy, problem = core.resolve(shortname='wizard')
+    assert problem.startswith("no role with shortname 'wizard': it is not a standard Moodle role")
+    assert 'give role_id' in problem and 'local_lmsops' in problem
+    exact = RoleCatalogue(FakeAPI(plugin=True, roles=PLUGIN_ROLES))
+    dummy, dummy, problem = exact.resolve(roleid=42)
+    assert problem.startswith('no role with id 42 on this site (its roles: ') and 'student=' in problem
+    dummy, dummy, problem = exact.resolve(shortname='wizard')
+    assert problem.startswith("no role with shortname 'wizard' on this site (its roles: ")
+
+
+def test_where_a_role_can_be_assigned_says_whose_settings_tell():
+    core = RoleCatalogue(FakeAPI())
+    where = core.where_assignable(STANDARD_ROLES['coursecreator'])
+    assert where.startswith("by Moodle's default settings it can be assigned in: system, category")
+    assert 'give role_id' in where
+    assert core.where_assignable(STANDARD_ROLES['guest']).startswith(
+        "by Moodle's default settings it cannot be assigned in any context")
+    exact = RoleCatalogue(FakeAPI(plugin=True, roles=PLUGIN_ROLES))
+    student = exact.role_id('student')
+    assert exact.where_assignable(student) == 'on this site it can be assigned in: category, course, module'

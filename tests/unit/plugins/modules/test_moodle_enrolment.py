@@ -20,7 +20,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.client import Moodle
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import STANDARD_ASSIGNABLE, STANDARD_ROLES
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_enrolment import (
     DATES_UNVERIFIED, STATUS_UNVERIFIED, MoodleEnrolmentModule, in_window, plan_enrolment)
-from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import run_module
+from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import Finished, build_module, run_module
 
 NOW = int(time.time())
 DAY = 86400
@@ -194,29 +194,6 @@ class FakeSite:
                                                    timeend=timeend, enrol=enrol)
 
 
-class Finished(Exception):
-    def __init__(self, result, failed):
-        super(Finished, self).__init__(result.get('msg'))
-        self.result = result
-        self.failed = failed
-
-
-class FakeAnsible:
-    def __init__(self, check_mode=False, diff=False):
-        self.check_mode = check_mode
-        self._diff = diff
-        self.warnings = []
-
-    def warn(self, text):
-        self.warnings.append(text)
-
-    def fail_json(self, **result):
-        raise Finished(result, True)
-
-    def exit_json(self, **result):
-        raise Finished(result, False)
-
-
 def item(**options):
     base = dict((name, spec.get('default')) for name, spec in MoodleEnrolmentModule.item_options.items())
     base.update(options)
@@ -224,17 +201,12 @@ def item(**options):
 
 
 def run(site, enrolments=None, check_mode=False, diff=False, **single):
-    module = MoodleEnrolmentModule.__new__(MoodleEnrolmentModule)
-    module.module = FakeAnsible(check_mode, diff)
     params = dict((name, None) for name in MoodleEnrolmentModule.item_options)
     params.update(course_field='shortname', user_field='username', state='present', enrolments=None)
     if enrolments is not None:
         params['enrolments'] = [item(**e) for e in enrolments]
     params.update(single)
-    module.params = params
-    module.api = site
-    module.client = None
-    module._warnings = {}
+    module = build_module(MoodleEnrolmentModule, site, params, check_mode, diff)
     site.calls = []
     with pytest.raises(Finished) as finished:
         module.run()
@@ -366,7 +338,7 @@ def test_with_the_plugin_everything_is_exact():
 
 # -- validation --------------------------------------------------------------------------
 def problems(**options):
-    return MoodleEnrolmentModule.__new__(MoodleEnrolmentModule).validate_item(item(**options))
+    return build_module(MoodleEnrolmentModule, FakeSite(), {}).validate_item(item(**options))
 
 
 def test_validation_names_each_problem():

@@ -242,7 +242,7 @@ def test_unknown_user_course_category_and_role_are_named(capsys):
     assert "assignments[0] (zoe: teacher in course PHYS101): no user with username 'zoe'" in msg
     assert "no course with shortname 'NOPE101'" in msg
     assert "no course category with id '99'" in msg
-    assert "role 'tutor' is not a standard Moodle role" in msg and 'role_id' in msg
+    assert "no role with shortname 'tutor': it is not a standard Moodle role" in msg and 'role_id' in msg
     assert "instance: no user with username 'nobody'" in msg
     assert site.writes == []
 

@@ -161,7 +161,7 @@ def test_one_problem_per_missing_function_naming_the_modules_and_the_admin_path(
 
 
 def test_nothing_missing_no_problem():
-    offered = set(api.all_required_functions())
+    offered = set(dict.fromkeys(f for fs in api.REQUIRED_FUNCTIONS.values() for f in fs))
     assert missing_function_problems(offered, MODULES) == []
 
 
@@ -209,7 +209,7 @@ def test_the_setup_role_lists_the_same_functions_as_the_modules():
 
 # -- the whole check, with a scripted site ---------------------------------------------------------
 def site_info(admin=True, functions=None):
-    names = functions if functions is not None else api.all_required_functions()
+    names = functions if functions is not None else dict.fromkeys(f for fs in api.REQUIRED_FUNCTIONS.values() for f in fs)
     return {'sitename': 'S', 'siteurl': 'https://moodle.example.org', 'release': '4.5.1 (Build: 20250101)',
             'version': 2024100701.01, 'userid': 5, 'username': 'ws', 'fullname': 'Web Services',
             'userissiteadmin': admin, 'functions': [{'name': n, 'version': '1'} for n in names]}
@@ -262,7 +262,7 @@ def test_all_problems_are_collected_then_reported_once():
     refused = MoodleError('Access to core_user_get_users_by_field is not allowed for this token (accessexception)',
                           kind='access', errorcode='accessexception', function='core_user_get_users_by_field',
                           hint='Add it to the service or authorise the user')
-    functions = [n for n in api.all_required_functions() if n != 'core_role_assign_roles']
+    functions = [n for n in dict.fromkeys(f for fs in api.REQUIRED_FUNCTIONS.values() for f in fs) if n != 'core_role_assign_roles']
     result = run_site(good_answers(core_webservice_get_site_info=site_info(functions=functions),
                                    core_user_get_users_by_field=refused), fail_on_problems=True)
     assert result['failed']

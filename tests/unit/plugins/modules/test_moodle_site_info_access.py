@@ -24,7 +24,7 @@ ROLES = ['student', 'teacher', 'editingteacher']
 
 
 def site_info(admin=False, plugin=True, access_function=True):
-    names = list(api.all_required_functions())
+    names = list(dict.fromkeys(f for fs in api.REQUIRED_FUNCTIONS.values() for f in fs))
     if plugin:
         names += list(api.PLUGIN_FUNCTIONS)
     if access_function:

@@ -8,10 +8,10 @@ __metaclass__ = type
 import json
 import unicodedata
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleClient, MoodleError
+from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_user import (
     MoodleUserModule, compare, moodle_payload, user_fields, wanted_fields)
-from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import run_module
+from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import build_module, run_module
 
 # A user as core_user_get_users_by_field returns it (recorded on Moodle 5.1): empty fields are absent.
 ALICE = {'id': 3, 'username': 'alice', 'firstname': 'Alice', 'lastname': 'Liddell', 'fullname': 'Alice Liddell',
@@ -28,9 +28,7 @@ def item(**options):
 
 
 def validator():
-    module = MoodleUserModule.__new__(MoodleUserModule)
-    module.client = MoodleClient('http://127.0.0.1:9', 'token')
-    return module
+    return build_module(MoodleUserModule, FakeSite(), {})
 
 
 def test_same_values_in_other_case_are_unchanged():
