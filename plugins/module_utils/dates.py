@@ -51,48 +51,58 @@ def _offset(zone):
     return sign * (hours * 60 + minutes)
 
 
+HINT = ('use epoch seconds, an ISO date (2026-09-01) or an ISO date and time with its zone '
+        '(2026-09-01T08:30:00Z, 2026-09-01T08:30:00+02:00)')
+
+
 def parse_date(value):
     """Return ``value`` as epoch seconds (int, 0 meaning "no date"), or raise DateError."""
-    hint = ('use epoch seconds, an ISO date (2026-09-01) or an ISO date and time with its zone '
-            '(2026-09-01T08:30:00Z, 2026-09-01T08:30:00+02:00)')
     if isinstance(value, bool) or value is None:
-        raise DateError('%r is not a date: %s' % (value, hint))
+        raise DateError('%r is not a date: %s' % (value, HINT))
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise DateError('%s has no zone: add one (Z for UTC, or +02:00...)' % value.isoformat())
-        seconds = calendar.timegm(value.utctimetuple())
+        seconds = _datetime_seconds(value)
     elif isinstance(value, datetime.date):
         seconds = calendar.timegm((value.year, value.month, value.day, 0, 0, 0, 0, 0, 0))
-    elif isinstance(value, int):
-        seconds = value
-    elif isinstance(value, float):
-        if value != int(value):
-            raise DateError('%r: epoch seconds must be a whole number' % value)
-        seconds = int(value)
+    elif isinstance(value, (int, float)):
+        seconds = _number_seconds(value)
     else:
-        text = str(value).strip()
-        if re.match(r'^-?\d+$', text):
-            seconds = int(text)
-        else:
-            match = _DATE.match(text)
-            if match:
-                seconds = _epoch(*[int(part) for part in match.groups()])
-            else:
-                match = _DATETIME.match(text)
-                if not match:
-                    raise DateError('%r is not a date: %s' % (value, hint))
-                year, month, day, hour, minute, second, dummy, zone = match.groups()
-                if zone is None:
-                    raise DateError('%r has no zone: add one (Z for UTC, or +02:00...)' % value)
-                if int(hour) > 23 or int(minute) > 59 or int(second or 0) > 59:
-                    raise DateError('%r: the time of day is out of range' % value)
-                seconds = _epoch(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
-                                 _offset(zone))
+        seconds = _text_seconds(value)
     if seconds < 0:
         raise DateError('%r is before 1970: Moodle stores dates as seconds since 1970-01-01 (0 means no date)' % value)
     if seconds > MAX_EPOCH:
         raise DateError('%r is after the year 9999' % value)
     return seconds
+
+
+def _datetime_seconds(value):
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise DateError('%s has no zone: add one (Z for UTC, or +02:00...)' % value.isoformat())
+    return calendar.timegm(value.utctimetuple())
+
+
+def _number_seconds(value):
+    if value != int(value):
+        raise DateError('%r: epoch seconds must be a whole number' % value)
+    return int(value)
+
+
+def _text_seconds(value):
+    """Epoch seconds as text, an ISO date, or an ISO date and time with its zone."""
+    text = str(value).strip()
+    if re.match(r'^-?\d+$', text):
+        return int(text)
+    match = _DATE.match(text)
+    if match:
+        return _epoch(*[int(part) for part in match.groups()])
+    match = _DATETIME.match(text)
+    if not match:
+        raise DateError('%r is not a date: %s' % (value, HINT))
+    year, month, day, hour, minute, second, dummy, zone = match.groups()
+    if zone is None:
+        raise DateError('%r has no zone: add one (Z for UTC, or +02:00...)' % value)
+    if int(hour) > 23 or int(minute) > 59 or int(second or 0) > 59:
+        raise DateError('%r: the time of day is out of range' % value)
+    return _epoch(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), _offset(zone))
 
 
 def format_date(seconds):

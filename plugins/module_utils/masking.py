@@ -82,8 +82,13 @@ class SecretMasker:
 class MaskingModule(AnsibleModule):
     """AnsibleModule that masks no_log values itself, in linear time, before exit_json and fail_json."""
 
+    def __init__(self, *args, **kwargs):
+        # (how many no_log values it was built for, SecretMasker); set first: AnsibleModule may warn while it starts
+        self._lmsops_masker = None
+        super(MaskingModule, self).__init__(*args, **kwargs)
+
     def _masker(self):
-        cached = getattr(self, '_lmsops_masker', None)
+        cached = self._lmsops_masker
         if cached is None or cached[0] != len(self.no_log_values):
             cached = self._lmsops_masker = (len(self.no_log_values), SecretMasker(self.no_log_values))
         return cached[1]

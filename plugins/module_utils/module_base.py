@@ -154,6 +154,18 @@ def fail_with_error(module, error, **extra):
     module.fail_json(msg=str(error), **result)
 
 
+def record_verdict(change, verdict):
+    """Set a change's action from what a re-read says of it (:meth:`MoodleModule.in_place`); a failure the change
+    already carries is kept."""
+    if verdict is True:
+        return
+    if verdict is None:
+        change.action = 'unknown'
+        return
+    change.failed = change.failed or (verdict if isinstance(verdict, str) else 'not applied')
+    change.action = 'failed'
+
+
 class PlanData:
     """A module's planning data for one item: the names it declares in ``fields`` (each None until set), nothing
     else (a misspelt name fails at once instead of reading as None)."""
@@ -412,17 +424,22 @@ class MoodleModule:
         """The changes the site shows in place now (a set), read again after a write failed or lost its answer."""
         raise NotImplementedError
 
+    def in_place(self, changes):
+        """{change: verdict} for planned changes read again after a write failed: True (the site shows it in place),
+        False (not applied), a text (not applied, and why), None (cannot be known: reported ``unknown``).
+
+        Default: what :meth:`settled` answers. Modules whose state core Moodle cannot always read, or that can say
+        more than "not applied", override this (never :meth:`reread`)."""
+        done = self.settled(changes)
+        return dict((change, change in done) for change in changes)
+
     def reread(self, changes):
-        """After a failed write: each planned change the site does not show in place (:meth:`settled`) failed.
-        Modules whose state core Moodle cannot always read, or that tell more than "not applied", override it."""
+        """After a failed write: each planned change gets the action the site shows (:meth:`in_place`)."""
         pending = [c for c in changes if c.changed]
-        if not pending:
-            return
-        done = self.settled(pending)
-        for change in pending:
-            if change not in done:
-                change.failed = 'not applied'
-                change.action = 'failed'
+        if pending:
+            verdicts = self.in_place(pending)
+            for change in pending:
+                record_verdict(change, verdicts.get(change, False))
 
     def result_entry(self, change):
         """One item of the results; modules may add fields."""

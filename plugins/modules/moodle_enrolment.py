@@ -613,6 +613,13 @@ class MoodleEnrolmentModule(MoodleModule):
     )
     item_mutually_exclusive = [('role', 'role_id')]
 
+    def __init__(self, module=None, api=None):
+        super(MoodleEnrolmentModule, self).__init__(module, api)
+        self.exact = False              # the companion plugin's reads: every enrolment method, status and dates
+        self.catalogue = None           # RoleCatalogue of the run
+        self.directory = None           # UserDirectory of the run
+        self._write_error = None        # what the last enrol_manual_enrol_users answered, for settled()
+
     # -- items ----------------------------------------------------------------------------
     def describe_item(self, item):
         return describe(item)
@@ -710,6 +717,7 @@ class MoodleEnrolmentModule(MoodleModule):
         self.exact = self.api.plugin_available()
         self.catalogue = RoleCatalogue(self.api)
         self.directory = UserDirectory(self.api)
+        now = int(time.time())
         courses, users, rosters, errors = self._resolve_items(items)
         pending = [(label, item) for label, item in items if label in self.not_found]
         resolved = [(label, item) for label, item in items if label in courses and label in users]
@@ -721,9 +729,8 @@ class MoodleEnrolmentModule(MoodleModule):
         wanted = self._wanted(resolved + pending, errors)
         resolved = [(label, item) for label, item in resolved if label in wanted]
         self.read_status(found, self._status_courses(resolved, courses, users, wanted, found))
-        planned = self._compare(resolved, courses, users, wanted, found, errors)
+        planned = self._compare(resolved, courses, users, wanted, found, errors, now)
         errors.extend(self._confirm_users([(label, item) for label, item in resolved if planned[label].changed]))
-        now = int(time.time())
         for label, item in pending:
             if label in wanted:
                 planned[label] = self._pending_change(label, item, courses.get(label), users.get(label), wanted[label],
@@ -742,9 +749,10 @@ class MoodleEnrolmentModule(MoodleModule):
     def _resolved(self, items, kind, resolver):
         """({label: record}, errors) for the course or the user (``kind``) every item names."""
         def reference(item):
-            return (kind, item['%s_field' % kind], as_text(item[kind]), '')
-        records, errors = self.resolve_references(items, lambda item: [reference(item)], {kind: resolver})
-        return dict((label, records[reference(item)[:3]]) for label, item in items if reference(item)[:3] in records), errors
+            return (kind, item['%s_field' % kind], as_text(item[kind]))
+        records, errors = self.resolve_references(items, lambda item: [reference(item) + ('',)], {kind: resolver})
+        named = [(label, reference(item)) for label, item in items]
+        return dict((label, records[key]) for label, key in named if key in records), errors
 
     @staticmethod
     def _pair_up(items, courses, users, errors):
@@ -773,9 +781,8 @@ class MoodleEnrolmentModule(MoodleModule):
                                  suspended=item.get('suspended'), timestart=timestart, timeend=timeend)
         return wanted
 
-    def _compare(self, items, courses, users, wanted, found, errors):
-        """{label: Change} of the items, each compared with what was found."""
-        now = int(time.time())
+    def _compare(self, items, courses, users, wanted, found, errors, now):
+        """{label: Change} of the items, each compared with what was found (at ``now``)."""
         planned = {}
         for label, item in items:
             planned[label], problem = self._change(label, item, courses[label]['id'], users[label]['id'],

@@ -462,6 +462,15 @@ class MoodleRoleAssignmentModule(MoodleModule):
     item_mutually_exclusive = [('role', 'role_id')]
     item_scoped = {'context': ('instance', 'instance_field')}
 
+    def __init__(self, module=None, api=None):
+        super(MoodleRoleAssignmentModule, self).__init__(module, api)
+        self.catalogue = None           # RoleCatalogue of the run
+        self.exact = False              # the companion plugin's reads: every context, components told apart
+        self.observed = {}              # role id -> shortname, as the courses read show them
+        self.directory = None           # UserDirectory of the run
+        self._course_roles = {}         # core: course id -> {user id: role ids held in the course}
+        self._sent = {}                 # change -> 'sent', 'rejected' or 'uncertain': what each write did, for in_place()
+
     # -- input ------------------------------------------------------------------------------
     def describe_item(self, item):
         return describe(item)
@@ -863,22 +872,21 @@ class MoodleRoleAssignmentModule(MoodleModule):
             if held:
                 self.report_unchanged(change, COMPONENT_HELD)
 
-    def reread(self, changes):
-        pending = [c for c in changes if c.changed]
-        now = self._current(pending)
-        sent = getattr(self, '_sent', {})
-        for change in pending:
-            if change in now:
-                if now[change] != (change.action == 'assigned'):
-                    change.failed = change.failed or 'not applied'
-                    change.action = 'failed'
-            elif sent.get(change) == 'sent':
-                continue    # Moodle answered success for it; the state itself cannot be read
-            elif sent.get(change) == 'uncertain':
-                change.action = 'unknown'
-            else:
-                change.failed = change.failed or 'not applied (the run stopped before sending it, or Moodle rejected it)'
-                change.action = 'failed'
+    def in_place(self, changes):
+        """Read what can be read; an assignment core cannot read is in place if Moodle took the call that sent it,
+        unknown if the answer was lost, not applied if it was never sent or rejected."""
+        now = self._current(changes)
+        return dict((change, self._verdict(change, now)) for change in changes)
+
+    def _verdict(self, change, now):
+        if change in now:
+            return now[change] == (change.action == 'assigned')
+        sent = self._sent.get(change)
+        if sent == 'sent':
+            return True
+        if sent == 'uncertain':
+            return None
+        return 'not applied (the run stopped before sending it, or Moodle rejected it)'
 
     # -- results ------------------------------------------------------------------------------
     def result_entry(self, change):

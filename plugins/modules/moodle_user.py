@@ -460,6 +460,23 @@ def not_suspended(change, why):
                      'Suspend it in Site administration > Users, or run again' % why)
 
 
+def without(fields, *names):
+    """``fields`` without ``names``."""
+    return dict((key, value) for key, value in fields.items() if key not in names)
+
+
+def created_verdict(change, user):
+    """A user this run created, found on the site after a failed write: in place (with its id), another writer's
+    with other values (a failure), or created but left active when the item asked for a suspended user."""
+    change.id = user['id']
+    differ = compare(user_fields(user), without(change.after, 'password', 'suspended'))[1]
+    if differ:
+        return 'the user exists with other %s than asked: another writer created it meanwhile' % ', '.join(sorted(differ))
+    if change.item.get('suspended') and not user.get('suspended') and not change.failed:
+        not_suspended(change, 'no answer (the suspension call failed, see msg)')
+    return True
+
+
 def duplicate_email(address, owner):
     """Why Moodle refuses this address, and the fix."""
     return ('the e-mail address %s is already used by user %r: Moodle refuses two accounts with one address (compared '
@@ -863,7 +880,7 @@ class MoodleUserModule(MoodleModule):
         """Users another writer created meanwhile: re-plan each as an update, send it once, report what is true."""
         updates = []
         for change in changes:
-            wanted = dict((k, v) for k, v in change.after.items() if k != 'password')
+            wanted = without(change.after, 'password')
             before, after = compare(user_fields(change.raced), wanted)
             if not after:
                 change.action = 'unchanged'
@@ -887,41 +904,25 @@ class MoodleUserModule(MoodleModule):
         found = set(u['username'] for u in self.api.get_users_by_field('username', [c.key for c in changes]))
         return set(c for c in changes if c.key not in found)
 
-    def reread(self, changes):
+    def in_place(self, changes):
+        """What the site shows of each change now, read by username."""
         found = dict((u['username'], u) for u in
-                     self.api.get_users_by_field('username', [c.key for c in changes if c.changed]))
-        for change in changes:
-            if not change.changed:
-                continue
-            user = found.get(change.key)
-            if change.action == 'deleted':
-                applied = user is None
-            elif change.action == 'created':
-                applied = user is not None
-                change.id = user['id'] if user else None
-                differ = compare(user_fields(user), dict((k, v) for k, v in change.after.items()
-                                                         if k not in ('password', 'suspended')))[1] if user else {}
-                if differ:
-                    change.failed = ('the user exists with other %s than asked: another writer created it meanwhile'
-                                     % ', '.join(sorted(differ)))
-                    change.action = 'failed'
-                    continue
-                if applied and change.item.get('suspended') and not user.get('suspended'):
-                    if not change.failed:
-                        not_suspended(change, 'no answer (the suspension call failed, see msg)')
-                    continue
-            else:
-                wanted = dict((k, v) for k, v in change.after.items() if k != 'password')
-                differ = compare(user_fields(user), wanted)[1] if user else {}
-                applied = user is not None and not differ
-                if differ:
-                    change.failed = ('not applied: the site has other %s than asked (not sent yet, refused, or changed '
-                                     'by another writer meanwhile)' % ', '.join(sorted(differ)))
-                    change.action = 'failed'
-                    continue
-            if not applied:
-                change.failed = 'not applied'
-                change.action = 'failed'
+                     self.api.get_users_by_field('username', [c.key for c in changes]))
+        return dict((change, self._verdict(change, found.get(change.key))) for change in changes)
+
+    @staticmethod
+    def _verdict(change, user):
+        if change.action == 'deleted':
+            return user is None
+        if user is None:
+            return False
+        if change.action == 'created':
+            return created_verdict(change, user)
+        differ = compare(user_fields(user), without(change.after, 'password'))[1]
+        if differ:
+            return ('not applied: the site has other %s than asked (not sent yet, refused, or changed by another '
+                    'writer meanwhile)' % ', '.join(sorted(differ)))
+        return True
 
 
 def main():

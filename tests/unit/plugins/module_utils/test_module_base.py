@@ -13,7 +13,7 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lmsops.moodle.plugins.module_utils.masking import MaskingModule
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
-    MoodleModule, client_from_params, connection_argument_spec)
+    Change, MoodleModule, client_from_params, connection_argument_spec)
 from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import Missing
 
 from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import build_module, patch_module_args
@@ -156,3 +156,36 @@ def test_in_check_mode_what_does_not_exist_yet_is_deferred_not_an_error():
     # A real run: the same reference is the item's problem, with its prefix.
     records, errors = things().resolve_references(items, references, {'user': resolver([], {'ann': 1})})
     assert [str(e) for e in errors] == ['things[0]: owner: %s' % Missing('user with username', 'zed')]
+
+
+class Shelf(Things):
+    """Things whose re-read says: box in place, jar not applied, cup gone with a reason, lid unknown."""
+
+    VERDICTS = dict(box=True, jar=False, cup='taken by another writer', lid=None)
+
+    def in_place(self, changes):
+        return dict((change, self.VERDICTS[change.key]) for change in changes)
+
+
+def test_a_re_read_gives_each_planned_change_the_action_the_site_shows():
+    module = build_module(Shelf, NoSite(), dict(name=None, owner=None, place=None, things=None))
+    changes = [Change({}, 't[%d]' % index, key, action='created') for index, key in enumerate(('box', 'jar', 'cup', 'lid'))]
+    untouched = Change({}, 't[4]', 'pot', action='unchanged')
+    module.reread(changes + [untouched])
+    assert [(c.key, c.action, c.failed) for c in changes + [untouched]] == [
+        ('box', 'created', None), ('jar', 'failed', 'not applied'), ('cup', 'failed', 'taken by another writer'),
+        ('lid', 'unknown', None), ('pot', 'unchanged', None)]
+
+
+def test_the_default_re_read_is_built_on_settled():
+    class Settling(Things):
+        def settled(self, changes):
+            return set(change for change in changes if change.key == 'box')
+
+    module = build_module(Settling, NoSite(), dict(name=None, owner=None, place=None, things=None))
+    box, jar = Change({}, 't[0]', 'box', action='created'), Change({}, 't[1]', 'jar', action='created')
+    jar.failed = 'Moodle said no'
+    assert module.in_place([box, jar]) == {box: True, jar: False}
+    module.reread([box, jar])
+    # a failure the change already carries (Moodle's own words) is kept
+    assert (box.action, jar.action, jar.failed) == ('created', 'failed', 'Moodle said no')
