@@ -539,15 +539,7 @@ def main(argv=None):
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, stop)
     if args.render:
-        report = merge_reports(args.render.split(','))
-        print_table(report)
-        if ',' in args.render:
-            write_json(report)
-        if update_docs(report, DOC):
-            log('Updated the figures in %s' % os.path.relpath(DOC, ROOT))
-        draw_chart(report, CHART)
-        log('Drew %s' % os.path.relpath(CHART, ROOT))
-        return 0
+        return render(args.render.split(','))
     started = time.perf_counter()
     resources = [r for r in args.resources.split(',') if r]
     missing = [r for r in resources if not module_available(MODULES[r])]
@@ -570,43 +562,71 @@ def main(argv=None):
         report['reference'] = {'ansible_playbook_one_ping_task_seconds': round(startup, 3)}
         log('Reference: ansible-playbook with one ping task takes %.2fs (median of %d)' % (startup, args.reps))
         log('Work folder (items, playbook output): %s' % workdir)
-        for name in [s.strip() for s in args.sites.split(',') if s.strip()]:
-            target, problem = open_target(name, args.lock)
-            if problem:
-                log('%s: not measured: %s' % (name, problem))
-                report['not_measured'][name] = problem
-                continue
-            interrupted = False
-            try:
-                bench = SiteBench(target, runner, args, resources)
-                log('Benchmark against %s; N = %s; %d repetitions; budget %s' % (
-                    target.description, ', '.join(map(str, args.sizes)), args.reps,
-                    '%d s' % bench.budget if bench.budget else 'none'))
-                try:
-                    bench.run()
-                except KeyboardInterrupt:
-                    # Stopped by hand (Ctrl-C, SIGTERM): keep what was measured, say the rest was not.
-                    interrupted = True
-                    log('%s: interrupted after %.0f s; writing what was measured' % (name, bench.elapsed()))
-                report['sites'].append(dict(bench.report(), interrupted=interrupted))
-            finally:
-                target.close()
-            if interrupted:
-                break
+        bench_sites(report, runner, args, resources)
         report['generated'] = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
         report['runtime_seconds'] = round(time.perf_counter() - started, 1)
         print_table(report)
-        if args.output:
-            os.makedirs(RESULTS, exist_ok=True)
-            with open(os.path.join(RESULTS, args.output + '.json'), 'w') as handle:
-                handle.write(json.dumps(report, indent=1, sort_keys=True) + '\n')
-            log('Wrote bench/results/%s.json' % args.output)
-        elif not args.no_write:
-            write_report(report)
+        save(report, args)
         return 0
     finally:
         if os.environ.get('BENCH_KEEP') != '1':
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def render(paths):
+    """--render: merge result files, print the table, update docs/performance.md and the chart."""
+    report = merge_reports(paths)
+    print_table(report)
+    if len(paths) > 1:
+        write_json(report)
+    if update_docs(report, DOC):
+        log('Updated the figures in %s' % os.path.relpath(DOC, ROOT))
+    draw_chart(report, CHART)
+    log('Drew %s' % os.path.relpath(CHART, ROOT))
+    return 0
+
+
+def bench_sites(report, runner, args, resources):
+    """Measure every site named, one after the other, into ``report``; a site that cannot be measured is said."""
+    for name in [s.strip() for s in args.sites.split(',') if s.strip()]:
+        target, problem = open_target(name, args.lock)
+        if problem:
+            log('%s: not measured: %s' % (name, problem))
+            report['not_measured'][name] = problem
+            continue
+        try:
+            site, interrupted = bench_site(name, target, runner, args, resources)
+            report['sites'].append(site)
+        finally:
+            target.close()
+        if interrupted:
+            break
+
+
+def bench_site(name, target, runner, args, resources):
+    """(the site's report, whether it was stopped by hand: Ctrl-C or SIGTERM keep what was measured)."""
+    bench = SiteBench(target, runner, args, resources)
+    log('Benchmark against %s; N = %s; %d repetitions; budget %s' % (
+        target.description, ', '.join(map(str, args.sizes)), args.reps,
+        '%d s' % bench.budget if bench.budget else 'none'))
+    interrupted = False
+    try:
+        bench.run()
+    except KeyboardInterrupt:
+        interrupted = True
+        log('%s: interrupted after %.0f s; writing what was measured' % (name, bench.elapsed()))
+    return dict(bench.report(), interrupted=interrupted), interrupted
+
+
+def save(report, args):
+    """--output NAME: bench/results/NAME.json; else the latest results and the docs (unless --no-write)."""
+    if args.output:
+        os.makedirs(RESULTS, exist_ok=True)
+        with open(os.path.join(RESULTS, args.output + '.json'), 'w') as handle:
+            handle.write(json.dumps(report, indent=1, sort_keys=True) + '\n')
+        log('Wrote bench/results/%s.json' % args.output)
+    elif not args.no_write:
+        write_report(report)
 
 
 def profile(runner, target, spec):
