@@ -706,7 +706,7 @@ class MoodleRoleAssignmentModule(MoodleModule):
             if error.kind != 'invalid_parameter':
                 raise
             if len(contexts) == 1:
-                return [], {contexts[0]: error.debuginfo or 'local_lmsops_get_role_assignments: %s' % error.message}
+                return [], {contexts[0]: error.debuginfo or error.diagnosis()}
         middle = len(contexts) // 2
         rows, bad = self._plugin_read(contexts[:middle], userids, roleids)
         more_rows, more_bad = self._plugin_read(contexts[middle:], userids, roleids)
