@@ -1,10 +1,12 @@
 # Copyright: (c) 2026, lmsops.moodle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""moodle_enrolment's comparison, planning and writes, against an in-memory site that behaves like Moodle.
+"""moodle_enrolment: its comparison (plan_enrolment, a pure function), then whole runs as main() runs them against
+the emulator (conftest.py), with and without the companion plugin.
 
-The fake site follows the recordings: enrol_manual_enrol_users is all-or-nothing and overwrites timestart,
-timeend and status with what is sent (0, 0, active when not sent) and adds the role; core_enrol_get_enrolled_users
-lists every enrolled user with its course roles, and with onlysuspended the ones not active now.
+The emulator follows the recordings of real sites: enrol_manual_enrol_users is all-or-nothing and overwrites timestart,
+timeend and status with what is sent (0, 0, active when not sent) and adds the role; core_enrol_get_enrolled_users lists
+every enrolled user (any method) with its course roles, and with onlysuspended the ones not active now;
+enrol_manual_unenrol_users removes only the manual enrolment.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,213 +16,18 @@ import time
 
 import pytest
 
-from ansible_collections.lmsops.moodle.plugins.module_utils.api import (
-    PLUGIN_BULK_FUNCTIONS, PLUGIN_FUNCTIONS, REQUIRED_FUNCTIONS)
-from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleError
-from ansible_collections.lmsops.moodle.plugins.module_utils.resolve import STANDARD_ASSIGNABLE, STANDARD_ROLES
+from ansible_collections.lmsops.moodle.plugins.module_utils.api import PLUGIN_FUNCTIONS
 from ansible_collections.lmsops.moodle.plugins.modules.moodle_enrolment import (
-    DATES_UNVERIFIED, STATUS_UNVERIFIED, MoodleEnrolmentModule, in_window, plan_enrolment)
-from ansible_collections.lmsops.moodle.tests.unit.plugins.module_args import Finished, build_module, run_module
+    DATES_UNVERIFIED, STATUS_UNVERIFIED, MoodleEnrolmentModule, plan_enrolment)
+from ansible_collections.lmsops.moodle.plugins.modules.moodle_user import MoodleUserModule
+from ansible_collections.lmsops.moodle.tests.unit.plugins.modules.conftest import writes
 
 NOW = int(time.time())
 DAY = 86400
 SEPT_1 = 1788220800
 
 
-# -- an in-memory Moodle ------------------------------------------------------------------
-class FakeSite:
-    def __init__(self, plugin=False, bulk=False):
-        self.plugin = plugin
-        self.bulk = bulk            # the plugin's 1.2 bulk reads too
-        self.courses = {2: dict(id=2, shortname='PHYS101', idnumber='phys101'),
-                        3: dict(id=3, shortname='CHEM201', idnumber='chem201'),
-                        4: dict(id=4, shortname='MATH301', idnumber='math301')}
-        self.users = {2: dict(id=2, username='admin', email='admin@example.com'),
-                      3: dict(id=3, username='alice', email='alice@example.com', idnumber='A-1'),
-                      4: dict(id=4, username='robert', email='bob@example.com'),
-                      5: dict(id=5, username='carol', email='carol@example.com')}
-        self.roles = dict((rid, name) for name, rid in STANDARD_ROLES.items())
-        self.enrolments = {}   # manual: (courseid, userid) -> dict(status, timestart, timeend, roles, enrol)
-        self.others = {}       # other methods: (courseid, userid) -> dict(methods, roles), always active
-        self.calls = []
-        self.reject_users = set()
-        self.error_after_write = None     # a MoodleError raised once the enrolments are in place
-        self.other_writer = None          # called with the site just before the next enrol call runs
-
-    # site
-    def site_info(self):
-        functions = list(REQUIRED_FUNCTIONS['moodle_enrolment']) + (list(PLUGIN_FUNCTIONS) if self.plugin else [])
-        functions += list(PLUGIN_BULK_FUNCTIONS) if self.plugin and self.bulk else []
-        return dict(userid=2, functions=[dict(name=name) for name in functions])
-
-    def offered_functions(self):
-        return set(f['name'] for f in self.site_info()['functions'])
-
-    def offers(self, *names):
-        return all(name in self.offered_functions() for name in names)
-
-    def plugin_available(self):
-        return self.plugin
-
-    def require(self, functions):
-        missing = [f for f in functions if f not in self.offered_functions()]
-        if missing:
-            raise MoodleError('missing %s' % missing, kind='access')
-
-    # reads
-    def get_users_by_field(self, field, values):
-        self.calls.append(('core_user_get_users_by_field', False))
-        wanted = set(str(v).lower() if field == 'email' else str(v) for v in values)
-        return [dict(u) for u in self.users.values()
-                if (str(u.get(field, '')).lower() if field == 'email' else str(u.get(field, ''))) in wanted]
-
-    def get_courses(self, field, values):
-        values = [str(v) for v in values]
-        self.calls.append(('core_course_get_courses_by_field', False))
-        return [dict(c) for c in self.courses.values() if str(c[field]) in values]
-
-    def get_courses_by_field(self, field, value):
-        assert (field, value) == ('', ''), 'only the read of every course is faked'
-        self.calls.append(('core_course_get_courses_by_field', False))
-        return [dict(c) for c in self.courses.values()]
-
-    def active(self, enrolment):
-        if 'methods' in enrolment:
-            return True
-        return enrolment['status'] == 0 and in_window(enrolment['timestart'], enrolment['timeend'], int(time.time()))
-
-    def site_course_id(self):
-        return 1
-
-    def get_enrolled_users(self, courseid, fields=('id', 'roles'), onlysuspended=False, limitfrom=0, limitnumber=0):
-        self.calls.append(('core_enrol_get_enrolled_users', False))
-        if courseid == 1:       # the front page: every user, only the fields asked for
-            listed = [dict((k, v) for k, v in u.items() if k in fields) for uid, u in sorted(self.users.items())]
-            return listed[limitfrom:limitfrom + limitnumber] if limitnumber else listed
-        users = {}
-        for (cid, uid), enrolment in list(self.enrolments.items()) + list(self.others.items()):
-            if cid == courseid:
-                users.setdefault(uid, []).append(enrolment)
-        result = []
-        for uid, enrolments in sorted(users.items()):
-            active = any(self.active(e) for e in enrolments)
-            if onlysuspended and active:
-                continue
-            roles = sorted(set(r for e in enrolments for r in e['roles']))
-            user = dict(self.users[uid], roles=[dict(roleid=r, shortname=self.roles[r]) for r in roles])
-            result.append(dict((k, v) for k, v in user.items() if k in fields))
-        return result
-
-    def plugin_get_roles(self):
-        self.calls.append(('local_lmsops_get_roles', False))
-        return [dict(id=rid, shortname=name, contextlevels=[{'category': 'coursecat'}.get(level, level)
-                                                            for level in STANDARD_ASSIGNABLE.get(name, ('course',))])
-                for rid, name in self.roles.items()]
-
-    def plugin_get_enrolments(self, courseids, userfields=False):
-        self.calls.append(('local_lmsops_get_enrolments', False))
-        rows = []
-        for courseid in courseids:
-            for row in self._enrolment_rows(courseid):
-                row['courseid'] = courseid
-                if userfields:
-                    user = self.users[row['userid']]
-                    row.update(username=user['username'], email=user.get('email', ''), idnumber=user.get('idnumber', ''))
-                rows.append(row)
-        return rows
-
-    def plugin_get_user_enrolments(self, courseid, userids=None):
-        self.calls.append(('local_lmsops_get_user_enrolments', False))
-        return [row for row in self._enrolment_rows(courseid) if not userids or row['userid'] in userids]
-
-    def _enrolment_rows(self, courseid):
-        rows = []
-        for (cid, uid), e in sorted(self.enrolments.items()):
-            if cid == courseid:
-                rows.append(dict(userid=uid, enrolid=10 + cid, enrol='manual', status=e['status'],
-                                 timestart=e['timestart'], timeend=e['timeend'], roles=self._roles(cid, uid)))
-        for (cid, uid), e in sorted(self.others.items()):
-            if cid == courseid:
-                rows.extend(dict(userid=uid, enrolid=20 + cid, enrol=method, status=0, timestart=0, timeend=0,
-                                 roles=self._roles(cid, uid)) for method in sorted(e['methods']))
-        return rows
-
-    # writes
-    def enrol_users(self, enrolments):
-        self.calls.append(('enrol_manual_enrol_users', True))
-        if self.other_writer:
-            # Another writer, between this run's read and its write (once).
-            writer, self.other_writer = self.other_writer, None
-            writer(self)
-        for e in enrolments:
-            if e['userid'] in self.reject_users or e['userid'] not in self.users:
-                raise MoodleError('Invalid user', kind='moodle', errorcode='invaliduser')
-            if e['roleid'] not in (1, 3, 4, 5) and e['roleid'] not in self.roles:
-                raise MoodleError('Invalid parameter value detected', kind='invalid_parameter')
-        for e in enrolments:
-            key = (e['courseid'], e['userid'])
-            current = self.enrolments.setdefault(key, dict(roles=set(), enrol='manual'))
-            current.update(status=1 if e.get('suspend') else 0, timestart=e.get('timestart') or 0,
-                           timeend=e.get('timeend') or 0)
-            current['roles'].add(e['roleid'])
-        if self.error_after_write:
-            raise self.error_after_write
-
-    def _roles(self, courseid, userid):
-        roles = set()
-        for table in (self.enrolments, self.others):
-            roles |= table.get((courseid, userid), {}).get('roles', set())
-        return [dict(roleid=r, shortname=self.roles[r]) for r in sorted(roles)]
-
-    def unenrol_users(self, enrolments):
-        # Like Moodle: only the manual enrolment goes, and the course roles go with the user's last enrolment.
-        self.calls.append(('enrol_manual_unenrol_users', True))
-        for e in enrolments:
-            manual = self.enrolments.pop((e['courseid'], e['userid']), None)
-            other = self.others.get((e['courseid'], e['userid']))
-            if manual and other:
-                other['roles'] |= manual['roles']
-
-    def writes(self):
-        return [name for name, write in self.calls if write]
-
-    def enrol(self, courseid, userid, roles=(5,), status=0, timestart=0, timeend=0, enrol='manual'):
-        if enrol != 'manual':
-            other = self.others.setdefault((courseid, userid), dict(methods=set(), roles=set()))
-            other['methods'].add(enrol)
-            other['roles'] |= set(roles)
-            return
-        self.enrolments[(courseid, userid)] = dict(roles=set(roles), status=status, timestart=timestart,
-                                                   timeend=timeend, enrol=enrol)
-
-
-def item(**options):
-    base = dict((name, spec.get('default')) for name, spec in MoodleEnrolmentModule.item_options.items())
-    base.update(options)
-    return base
-
-
-def run(site, enrolments=None, check_mode=False, diff=False, **single):
-    params = dict((name, None) for name in MoodleEnrolmentModule.item_options)
-    params.update(course_field='shortname', user_field='username', state='present', enrolments=None)
-    if enrolments is not None:
-        params['enrolments'] = [item(**e) for e in enrolments]
-    params.update(single)
-    module = build_module(MoodleEnrolmentModule, site, params, check_mode, diff)
-    site.calls = []
-    with pytest.raises(Finished) as finished:
-        module.run()
-    outcome = finished.value
-    outcome.result['warnings'] = module.module.warnings
-    return outcome
-
-
-def ok(site, **kwargs):
-    outcome = run(site, **kwargs)
-    assert not outcome.failed, outcome.result['msg']
-    return outcome.result
-
-
+# -- plan_enrolment: the comparison (a pure function) ---------------------------------------------
 def wanted(**options):
     base = dict(state='present', roleid=5, role='student', role_given=False, suspended=None, timestart=None,
                 timeend=None)
@@ -237,7 +44,6 @@ def exact(roles=None, status=0, timestart=0, timeend=0, others=()):
                 timeend=timeend, others=list(others))
 
 
-# -- plan_enrolment: the comparison ---------------------------------------------------------
 def test_new_enrolment_always_sends_dates_and_status():
     outcome = plan_enrolment(wanted(), None, NOW)
     assert outcome['action'] == 'enrolled'
@@ -336,301 +142,479 @@ def test_with_the_plugin_everything_is_exact():
                                                                    timeend=None)
 
 
-# -- validation --------------------------------------------------------------------------
-def problems(**options):
-    return build_module(MoodleEnrolmentModule, FakeSite(), {}).validate_item(item(**options))
+# -- the site ----------------------------------------------------------------------------------
+# The recordings' site (admin id 2; PHYS101, CHEM201, MATH301 are courses 2-4) with three users.
+PEOPLE = [dict(id=3, username='alice', firstname='Alice', lastname='Archer', email='alice@example.com', idnumber='A-1'),
+          dict(id=4, username='robert', firstname='Robert', lastname='Baker', email='bob@example.com'),
+          dict(id=5, username='carol', firstname='Carol', lastname='Carter', email='carol@example.com')]
+# A course whose manual enrolment instance is disabled: Moodle refuses enrol_manual_enrol_users there (wsnoinstance).
+LOCKED = dict(shortname='LOCKED1', fullname='Locked 1', idnumber='locked1', manual_enrol='disabled')
 
 
-def test_validation_names_each_problem():
-    assert problems(course='PHYS101', user='alice') == []
-    assert problems(course='PHYS101', user='alice', timestart='2026-09-01', timeend=1798761600) == []
-    assert problems(course=None, user='alice') == ['course is required']
-    assert 'positive number' in problems(course='PHYS', course_field='id', user='alice')[0]
-    assert problems(course=2, course_field='id', user='3', user_field='id') == []
-    assert 'timestart' in problems(course='P', user='a', timestart='someday')[0]
-    assert 'no zone' in problems(course='P', user='a', timeend='2026-09-01T10:00:00')[0]
-    assert 'not after timestart' in problems(course='P', user='a', timestart='2026-09-02', timeend='2026-09-01')[0]
-    assert 'state=absent' in problems(course='P', user='a', state='absent', role='teacher')[0]
-    assert 'must be a username' in problems(course='P', user=['a'])[0]
+def seed(emulator, plugin=False, users=(), courses=(), enrolments=()):
+    """Reload the emulator: the recordings' site, PEOPLE and ``users``, ``courses`` and ``enrolments`` (the seed's
+    format, tests/emulator/README.md), with the companion plugin (``plugin``: False, True or '1.1') or without it."""
+    emulator.reseed(dict(extends='recordings', users=PEOPLE + list(users), courses=list(courses),
+                         enrolments=list(enrolments)))
+    if plugin == '1.1':
+        # The plugin's 1.1 release: its three reads in the token's service, not the 1.2 bulk reads.
+        with emulator.lock:
+            service = emulator.state.services[emulator.state.service_by_shortname['lmsops_full']]
+            service['companion'] = False
+            service['functions'] = service['functions'] + list(PLUGIN_FUNCTIONS)
+    emulator.set(companion_plugin=bool(plugin))
+    return emulator
 
 
-# -- whole runs against the fake site -------------------------------------------------------------
-def test_classic_sequence_without_the_plugin():
-    site = FakeSite()
-    check = ok(site, course='PHYS101', user='alice', check_mode=True)
-    assert check['changed'] and check['enrolment']['action'] == 'enrolled' and site.writes() == []
-    done = ok(site, course='PHYS101', user='alice', diff=True)
-    assert done['enrolment'] == dict(check['enrolment'])
-    assert done['enrolment']['role'] == 'student' and done['enrolment']['userid'] == 3
-    assert done['enrolment']['courseid'] == 2 and done['diff'][0]['after'] == {'role': ['student'], 'suspended': False}
-    assert site.enrolments[(2, 3)]['roles'] == {5}
-    again = ok(site, course='PHYS101', user='alice')
-    assert not again['changed'] and site.writes() == [] and again['warnings'] == []
-    assert [name for name, dummy in site.calls].count('core_enrol_get_enrolled_users') == 1
-    gone = ok(site, course='PHYS101', user='alice', state='absent')
-    assert gone['enrolment']['action'] == 'unenrolled' and (2, 3) not in site.enrolments
-    assert ok(site, course='PHYS101', user='alice', state='absent')['enrolment']['action'] == 'unchanged'
-    assert site.writes() == []
+@pytest.fixture(params=[False, True], ids=['core', 'plugin'])
+def plugin(request):
+    return request.param
 
 
-def test_suspend_without_dates_is_refused_before_any_write_and_with_dates_applied():
-    site = FakeSite()
-    site.enrol(2, 3, timestart=SEPT_1 - 400 * DAY)
-    refused = run(site, course='PHYS101', user='alice', suspended=True)
-    assert refused.failed and 'timestart and timeend' in refused.result['msg'] and site.writes() == []
-    check = ok(site, course='PHYS101', user='alice', suspended=True, timestart=0, timeend=0, check_mode=True)
-    done = ok(site, course='PHYS101', user='alice', suspended=True, timestart=0, timeend=0)
-    assert check['enrolment'] == done['enrolment'] and done['enrolment']['changed_fields'] == ['suspended']
-    assert site.enrolments[(2, 3)]['status'] == 1 and site.enrolments[(2, 3)]['timestart'] == 0
-    again = ok(site, course='PHYS101', user='alice', suspended=True, timestart=0, timeend=0)
-    assert not again['changed'] and site.writes() == []
-    assert any('could not be verified' in w for w in again['warnings'])
-    back = ok(site, course='PHYS101', user='alice', suspended=False, timestart=0, timeend=0)
-    assert back['enrolment']['changed_fields'] == ['suspended'] and site.enrolments[(2, 3)]['status'] == 0
+def ok(run_on_emulator, **options):
+    """A run of moodle_enrolment that must succeed; its result."""
+    result = run_on_emulator(MoodleEnrolmentModule, **options)
+    assert not result.get('failed'), result['msg']
+    return result
 
 
-def test_role_added_is_an_update_and_the_old_role_stays():
-    site = FakeSite()
-    site.enrol(2, 4, roles=(5,))
-    done = ok(site, course='PHYS101', user='robert', role='editingteacher', timestart=0, timeend=0)
-    assert done['enrolment']['action'] == 'updated' and done['enrolment']['changed_fields'] == ['role']
-    assert site.enrolments[(2, 4)]['roles'] == {3, 5}
-    assert not ok(site, course='PHYS101', user='robert', role='student')['changed']
+def called(emulator):
+    """The functions of the last run's requests, in order."""
+    return [entry['wsfunction'] for entry in emulator.requests]
 
 
-def test_bad_input_fails_before_any_write_naming_items():
-    site = FakeSite()
-    outcome = run(site, enrolments=[dict(course='PHYS101', user='alice'), dict(course='NOPE', user='alice'),
-                                    dict(course='PHYS101', user='nobody'),
-                                    dict(course='CHEM201', user='alice', role='guest'),
-                                    dict(course='CHEM201', user='robert', role='wizard')])
-    assert outcome.failed and site.writes() == []
-    msg = outcome.result['msg']
-    assert "enrolments[1] (alice in NOPE): no course with shortname 'NOPE'" in msg
-    assert "enrolments[2] (nobody in PHYS101): no user with username 'nobody'" in msg
-    assert outcome.result['errors'] == [e for e in outcome.result['errors'] if 'enrolments[0]' not in e]
-    site.calls = []
-    outcome = run(site, enrolments=[dict(course='CHEM201', user='alice', role='guest'),
-                                    dict(course='CHEM201', user='robert', role='wizard'),
-                                    dict(course='chem201', course_field='idnumber', user='bob@example.com',
-                                         user_field='email')])
-    msg = outcome.result['msg']
-    assert 'role guest cannot be assigned in a course' in msg and "no role with shortname 'wizard'" in msg
-    assert 'enrolments[2]' in msg and 'same enrolment' in msg and site.writes() == []
+def enrolments_on(emulator):
+    """{(course shortname, username): {method: (status, timestart, timeend)}}: the site's user enrolments."""
+    state = emulator.dump()
+    courses = dict((course['id'], course['shortname']) for course in state['courses'])
+    users = dict((user['id'], user['username']) for user in state['users'])
+    found = {}
+    for enrolment in state['enrolments']:
+        found.setdefault((courses[enrolment['courseid']], users[enrolment['userid']]), {})[enrolment['enrol']] = (
+            enrolment['status'], enrolment['timestart'], enrolment['timeend'])
+    return found
 
 
-def test_manager_can_be_an_enrolment_role():
-    site = FakeSite()
-    assert ok(site, course='CHEM201', user='alice', role='manager')['enrolment']['action'] == 'enrolled'
-    assert site.enrolments[(3, 3)]['roles'] == {1}
+def manual(emulator, course, user):
+    """(status, timestart, timeend) of the user's manual enrolment in the course, or None."""
+    return enrolments_on(emulator).get((course, user), {}).get('manual')
 
 
-def test_role_contradiction_fails_safe():
-    site = FakeSite()
-    site.roles[5] = 'learner'
-    site.enrol(2, 4, roles=(5,))
-    outcome = run(site, course='PHYS101', user='alice')
-    assert outcome.failed and 'learner' in outcome.result['msg'] and site.writes() == []
+def course_roles(emulator, course, user):
+    """The shortnames of the roles the user holds in the course's context, sorted."""
+    state = emulator.dump()
+    courseid = [c['id'] for c in state['courses'] if c['shortname'] == course][0]
+    userid = [u['id'] for u in state['users'] if u['username'] == user][0]
+    return sorted(ra['role'] for ra in state['role_assignments']
+                  if ra['userid'] == userid and ra.get('contextlevel') == 'course' and ra['instanceid'] == courseid)
 
 
-def test_bulk_reads_each_course_once_and_writes_in_one_call():
-    site = FakeSite()
-    for uid in range(10, 40):
-        site.users[uid] = dict(id=uid, username='u%d' % uid, email='u%d@example.org' % uid)
-    items = [dict(course=course, user='u%d' % uid) for course in ('PHYS101', 'CHEM201', 'MATH301')
-             for uid in range(10, 40)]
-    done = ok(site, enrolments=items)
-    assert done['summary'] == {'enrolled': 90} and site.writes() == ['enrol_manual_enrol_users']
-    again = ok(site, enrolments=items)
-    assert again['summary'] == {'unchanged': 90} and site.writes() == []
-    names = [name for name, dummy in site.calls]
-    # the repeat finds every user among the courses' enrolled users: no user is looked up
-    assert names.count('core_enrol_get_enrolled_users') == 3 and names.count('core_user_get_users_by_field') == 0
+ENROL = 'enrol_manual_enrol_users'
+UNENROL = 'enrol_manual_unenrol_users'
 
 
-def test_users_already_enrolled_are_not_looked_up_and_the_others_once():
-    site = FakeSite()
-    site.enrol(2, 3)
-    done = ok(site, enrolments=[dict(course='PHYS101', user='alice'), dict(course='PHYS101', user='carol'),
-                                dict(course='CHEM201', user='carol')])
-    assert done['summary'] == {'unchanged': 1, 'enrolled': 2}
-    names = [name for name, dummy in site.calls]
-    # alice comes from PHYS101's enrolled users; carol, in two items, is looked up once
-    assert names.count('core_user_get_users_by_field') == 1 and names.count('core_enrol_get_enrolled_users') == 2
+# -- input checks --------------------------------------------------------------------------------
+def test_validation_names_each_problem_and_writes_nothing(emulator, run_on_emulator):
+    seed(emulator)
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[
+        dict(course='PHYS101', user='alice'),
+        dict(course='CHEM201', user='alice', timestart='2026-09-01', timeend=1798761600),
+        dict(course=None, user='alice'),
+        dict(course='PHYS', course_field='id', user='alice'),
+        dict(course=4, course_field='id', user='3', user_field='id'),
+        dict(course='P', user='a5', timestart='someday'),
+        dict(course='P', user='a6', timeend='2026-09-01T10:00:00'),
+        dict(course='P', user='a7', timestart='2026-09-02', timeend='2026-09-01'),
+        dict(course='P', user='a8', state='absent', role='teacher'),
+        dict(course='P', user=['a9'])])
+    assert result['failed'] and writes(emulator) == [] and enrolments_on(emulator) == {}
+    errors = result['errors']
+    # the three good items (0, 1 and 4) have no problem of their own
+    assert [e.split(' ')[0] for e in errors] == ['enrolments[%d]' % n for n in (2, 3, 5, 6, 7, 8, 9)]
+    assert errors[0] == 'enrolments[2] (alice in ?): course is required'
+    assert 'positive number' in errors[1]
+    assert 'timestart' in errors[2] and 'no zone' in errors[3] and 'not after timestart' in errors[4]
+    assert 'state=absent' in errors[5] and 'must be a username' in errors[6]
 
 
-def test_many_users_on_a_small_site_come_from_one_read_of_the_site_list():
-    site = FakeSite()
-    for uid in range(10, 70):
-        site.users[uid] = dict(id=uid, username='u%d' % uid, email='u%d@example.org' % uid)
-    done = ok(site, enrolments=[dict(course='PHYS101', user='u%d' % uid) for uid in range(10, 70)] +
-              [dict(course='PHYS101', user='nobody', state='absent')], check_mode=True)
-    assert done['summary'] == {'enrolled': 60, 'unchanged': 1}
-    names = [name for name, dummy in site.calls]
-    # PHYS101, the probe past 4 x 61 users, the site list; only the one user not in it is looked up
-    assert names.count('core_enrol_get_enrolled_users') == 3 and names.count('core_user_get_users_by_field') == 1
-
-
-def test_an_address_two_users_share_is_taken_from_the_enrolled_users_only_when_nothing_is_written():
-    site = FakeSite()
-    site.users[6] = dict(id=6, username='alice2', email='alice@example.com')
-    site.enrol(2, 3)
-    same = ok(site, course='PHYS101', user='alice@example.com', user_field='email')
-    assert same['enrolment']['action'] == 'unchanged'
-    assert [name for name, dummy in site.calls].count('core_user_get_users_by_field') == 0
-    outcome = run(site, course='PHYS101', user='alice@example.com', user_field='email', role='teacher',
-                  timestart=0, timeend=0)
-    assert outcome.failed and '2 users have email' in outcome.result['msg'] and site.writes() == []
-
-
-def test_a_rejected_item_is_isolated_and_the_rest_enrolled():
-    site = FakeSite()
-    site.reject_users.add(4)
-    outcome = run(site, enrolments=[dict(course='PHYS101', user='alice'), dict(course='PHYS101', user='robert'),
-                                    dict(course='PHYS101', user='carol')])
-    assert outcome.failed and 'enrolments[1] (robert in PHYS101)' in outcome.result['msg']
-    actions = [e['action'] for e in outcome.result['enrolments']]
-    assert actions == ['enrolled', 'failed', 'enrolled']
-    assert (2, 3) in site.enrolments and (2, 5) in site.enrolments and (2, 4) not in site.enrolments
-
-
-def test_plugin_timeend_change_is_predicted_applied_and_keeps_the_rest():
-    site = FakeSite(plugin=True)
-    site.enrol(2, 3, status=1, timestart=SEPT_1, timeend=SEPT_1 + 100 * DAY)
-    check = ok(site, course='PHYS101', user='alice', timeend='2027-01-31', check_mode=True, diff=True)
-    assert check['enrolment']['changed_fields'] == ['timeend'] and site.writes() == []
-    assert check['diff'][0]['after'] == {'timeend': '2027-01-31T00:00:00Z'}
-    done = ok(site, course='PHYS101', user='alice', timeend='2027-01-31', diff=True)
-    assert done['enrolment'] == check['enrolment'] and done['diff'] == check['diff']
-    assert site.enrolments[(2, 3)] == dict(roles={5}, status=1, timestart=SEPT_1, timeend=1801353600, enrol='manual')
-    again = ok(site, course='PHYS101', user='alice', timeend='2027-01-31')
-    assert not again['changed'] and site.writes() == [] and again['warnings'] == []
-    assert again['enrolment']['timeend'] == '2027-01-31T00:00:00Z' and again['enrolment']['suspended'] is True
-
-
-def test_plugin_allows_suspending_without_dates_and_keeps_them():
-    site = FakeSite(plugin=True)
-    site.enrol(2, 3, timestart=SEPT_1)
-    done = ok(site, course='PHYS101', user='alice', suspended=True)
-    assert done['enrolment']['changed_fields'] == ['suspended']
-    assert site.enrolments[(2, 3)]['timestart'] == SEPT_1 and site.enrolments[(2, 3)]['status'] == 1
-    assert 'local_lmsops_get_user_enrolments' in [name for name, dummy in site.calls]
-    assert 'core_enrol_get_enrolled_users' not in [name for name, dummy in site.calls]
-
-
-def test_plugin_manages_manual_enrolments_only():
-    site = FakeSite(plugin=True)
-    site.enrol(2, 3, enrol='self')
-    outcome = ok(site, course='PHYS101', user='alice', state='absent')
-    assert outcome['enrolment']['action'] == 'unchanged' and 'self' in outcome['warnings'][0]
-    site.enrol(3, 3, enrol='self')
-    assert ok(site, course='CHEM201', user='alice', check_mode=True)['enrolment']['action'] == 'enrolled'
-
-
-def test_without_a_role_a_reenrolment_sends_a_role_the_user_has():
-    site = FakeSite()
-    site.enrol(2, 4, roles=(4,))
-    done = ok(site, course='PHYS101', user='robert', suspended=True, timestart=0, timeend=0)
-    assert done['enrolment']['changed_fields'] == ['suspended'] and done['enrolment']['role'] == 'teacher'
-    assert site.enrolments[(2, 4)]['roles'] == {4} and site.enrolments[(2, 4)]['status'] == 1
-
-
-def test_role_id_of_a_role_the_catalogue_does_not_know():
-    site = FakeSite()
-    site.roles[9] = 'tutor'
-    done = ok(site, course='PHYS101', user='alice', role_id=9)
-    assert done['enrolment']['role'] == 'role id 9' and site.enrolments[(2, 3)]['roles'] == {9}
-    assert not ok(site, course='PHYS101', user='alice', role_id=9)['changed']
-    plugin_site = FakeSite(plugin=True)
-    refused = run(plugin_site, course='PHYS101', user='alice', role_id=42)
-    assert refused.failed and 'no role with id 42' in refused.result['msg']
-
-
-def run_args(capsys, site, **args):
-    """The real module, its argument spec included, with these options on the fake site; its JSON result."""
-    site.calls = []
-    return run_module(capsys, MoodleEnrolmentModule, site, **args)
-
-
-def test_options_given_next_to_the_list_are_every_item_s_defaults(capsys):
-    site = FakeSite()
-    site.enrol(2, 5)
-    done = run_args(capsys, site, course='PHYS101', role='editingteacher', timestart=0, timeend=0,
-                    enrolments=[{'user': 'alice'}, {'user': 'robert', 'role': 'teacher'},
-                                {'user': 'carol', 'course': 'CHEM201', 'role_id': 4}])
-    assert not done.get('failed'), done['msg']
-    assert [(e['course'], e['user'], e['role'], e['action']) for e in done['enrolments']] == [
-        ('PHYS101', 'alice', 'editingteacher', 'enrolled'), ('PHYS101', 'robert', 'teacher', 'enrolled'),
-        ('CHEM201', 'carol', 'teacher', 'enrolled')]
-    assert site.enrolments[(2, 3)]['roles'] == {3} and site.enrolments[(3, 5)]['roles'] == {4}
-    gone = run_args(capsys, site, course='PHYS101', state='absent', enrolments=[{'user': 'alice'}, {'user': 'robert'}])
-    assert [e['action'] for e in gone['enrolments']] == ['unenrolled', 'unenrolled']
-    assert (2, 3) not in site.enrolments and (2, 4) not in site.enrolments and (2, 5) in site.enrolments
-    kept = run_args(capsys, site, course='PHYS101', state='absent', enrolments=[{'user': 'carol', 'state': 'present'}])
-    assert kept['enrolments'][0]['action'] == 'unchanged' and (2, 5) in site.enrolments
-
-
-def test_a_course_from_nowhere_is_named(capsys):
-    result = run_args(capsys, FakeSite(), enrolments=[{'user': 'alice'}])
+def test_a_course_from_nowhere_is_named(emulator, run_on_emulator):
+    seed(emulator)
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[{'user': 'alice'}])
     assert result['failed'] and 'enrolments[0] (alice in ?): course is required' in result['msg']
+    assert writes(emulator) == []
 
 
-def test_validation_and_planning_problems_are_reported_together():
-    site = FakeSite()
-    outcome = run(site, enrolments=[dict(course='PHYS101', user='alice', timestart='someday'),
-                                    dict(course='NOPE', user='alice'),
-                                    dict(course='CHEM201', user='robert', role='wizard')])
-    assert outcome.failed and site.writes() == []
-    errors = outcome.result['errors']
+def test_validation_and_planning_problems_are_reported_together(emulator, run_on_emulator):
+    seed(emulator)
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[
+        dict(course='PHYS101', user='alice', timestart='someday'), dict(course='NOPE', user='alice'),
+        dict(course='CHEM201', user='robert', role='wizard')])
+    assert result['failed'] and writes(emulator) == []
+    errors = result['errors']
     assert len(errors) == 3 and [e.split(' ')[0] for e in errors] == ['enrolments[0]', 'enrolments[1]', 'enrolments[2]']
     assert 'timestart' in errors[0] and 'NOPE' in errors[1] and 'wizard' in errors[2]
 
 
-def test_without_the_plugin_a_self_enrolment_is_reported_as_not_managed_and_converges():
-    site = FakeSite()
-    site.enrol(2, 3, enrol='self')
-    first = ok(site, course='PHYS101', user='alice', state='absent')
+def test_bad_input_fails_before_any_write_naming_items(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin)
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[
+        dict(course='PHYS101', user='alice'), dict(course='NOPE', user='alice'), dict(course='PHYS101', user='nobody'),
+        dict(course='CHEM201', user='alice', role='guest'), dict(course='CHEM201', user='robert', role='wizard')])
+    assert result['failed'] and writes(emulator) == []
+    msg = result['msg']
+    assert "enrolments[1] (alice in NOPE): no course with shortname 'NOPE'" in msg
+    assert "enrolments[2] (nobody in PHYS101): no user with username 'nobody'" in msg
+    assert not any('enrolments[0]' in e for e in result['errors']) and len(result['errors']) == 4
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[
+        dict(course='CHEM201', user='alice', role='guest'), dict(course='CHEM201', user='robert', role='wizard'),
+        dict(course='chem201', course_field='idnumber', user='bob@example.com', user_field='email')])
+    msg = result['msg']
+    assert 'role guest cannot be assigned in a course' in msg and "no role with shortname 'wizard'" in msg
+    assert 'enrolments[2]' in msg and 'same enrolment' in msg and writes(emulator) == []
+    assert enrolments_on(emulator) == {}
+
+
+def test_an_unknown_user_and_role_fail_before_any_write_naming_the_items(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin)
+    result = run_on_emulator(MoodleEnrolmentModule, course='PHYS101', enrolments=[
+        dict(user='alice'), dict(user='zed'), dict(user='robert', role='wizard')])
+    assert result['failed'] and writes(emulator) == []
+    assert "enrolments[1] (zed in PHYS101): no user with username 'zed'" in result['msg']
+    assert "enrolments[2] (robert in PHYS101): no role with shortname 'wizard'" in result['msg']
+
+
+def test_a_course_that_differs_only_in_case_is_suggested(emulator, run_on_emulator):
+    seed(emulator)
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[dict(course='phys-101', user='alice')])
+    assert result['failed'] and writes(emulator) == []
+    assert "no course with shortname 'phys-101' (did you mean 'PHYS101'?)" in result['msg']
+
+
+def test_many_items_with_one_cause_are_one_line_of_the_message_and_each_stays_in_errors(emulator, run_on_emulator):
+    seed(emulator)
+    enrolments = [dict(course='PHYS101', user='b%d' % n) for n in range(3001, 3051)]
+    enrolments.append(dict(course='PHYS101', user='alice', role='wizard'))
+    enrolments.append(dict(course='PHYS101', user='robert', role='wizard'))
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=enrolments)
+    assert result['failed'] and writes(emulator) == []
+    msg = result['msg']
+    assert msg.startswith('52 problem(s) in the input; nothing was changed: ')
+    assert "no user with username: 'b3001', 'b3002'" in msg and 'and 40 more (50 items)' in msg
+    assert msg.count('b30') == 10
+    assert ("no role with shortname 'wizard'" in msg and 'enrolments[50] (alice in PHYS101), enrolments[51] '
+            '(robert in PHYS101))' in msg)
+    assert len(result['errors']) == 52
+    assert result['errors'][0] == "enrolments[0] (b3001 in PHYS101): no user with username 'b3001'"
+
+
+def test_role_contradiction_fails_safe(emulator, run_on_emulator):
+    # A site whose role 5 is called learner: core Moodle shows it on robert's enrolment, which contradicts the
+    # standard role ids the module assumes without the plugin (student = 5).
+    seed(emulator, enrolments=[dict(user='robert', course='PHYS101', role='student')])
+    with emulator.lock:
+        state = emulator.state
+        state.roles[5]['shortname'] = 'learner'
+        state.role_by_shortname['learner'] = state.role_by_shortname.pop('student')
+    result = run_on_emulator(MoodleEnrolmentModule, course='PHYS101', user='alice')
+    assert result['failed'] and 'learner' in result['msg'] and writes(emulator) == []
+    assert manual(emulator, 'PHYS101', 'alice') is None
+
+
+# -- whole runs ------------------------------------------------------------------------------------
+def test_classic_sequence_without_the_plugin(emulator, run_on_emulator):
+    seed(emulator)
+    check = ok(run_on_emulator, course='PHYS101', user='alice', check_mode=True)
+    assert check['changed'] and check['enrolment']['action'] == 'enrolled' and writes(emulator) == []
+    assert manual(emulator, 'PHYS101', 'alice') is None
+    done = ok(run_on_emulator, course='PHYS101', user='alice', diff=True)
+    assert done['enrolment'] == check['enrolment'] and writes(emulator) == [(ENROL, None)]
+    assert done['enrolment']['role'] == 'student' and done['enrolment']['userid'] == 3
+    assert done['enrolment']['courseid'] == 2 and done['diff'][0]['after'] == {'role': ['student'], 'suspended': False}
+    assert manual(emulator, 'PHYS101', 'alice') == (0, 0, 0) and course_roles(emulator, 'PHYS101', 'alice') == ['student']
+    again = ok(run_on_emulator, course='PHYS101', user='alice')
+    assert not again['changed'] and writes(emulator) == [] and again['warnings'] == []
+    assert called(emulator).count('core_enrol_get_enrolled_users') == 1
+    gone = ok(run_on_emulator, course='PHYS101', user='alice', state='absent')
+    assert gone['enrolment']['action'] == 'unenrolled' and writes(emulator) == [(UNENROL, None)]
+    assert enrolments_on(emulator) == {} and course_roles(emulator, 'PHYS101', 'alice') == []
+    assert ok(run_on_emulator, course='PHYS101', user='alice', state='absent')['enrolment']['action'] == 'unchanged'
+    assert writes(emulator) == []
+
+
+def test_enrolments_are_made_in_one_write_and_a_rerun_reads_only(emulator, run_on_emulator, plugin):
+    """Users the user module creates, enrolled in one write; the same run again only reads."""
+    names = ('ann', 'ben', 'cat')
+    run_on_emulator(MoodleUserModule, users=[dict(username=name, firstname=name.title(), lastname='Tester',
+                                                  email='%s@example.org' % name, create_password=True)
+                                             for name in names])
+    emulator.set(companion_plugin=plugin)
+    wanted = [dict(user=name) for name in names]
+    result = ok(run_on_emulator, course='PHYS101', enrolments=wanted)
+    assert result['changed'] and result['summary'] == {'enrolled': 3}
+    assert writes(emulator) == [(ENROL, None)]
+    assert sorted(user for course, user in enrolments_on(emulator)) == list(names)
+    again = ok(run_on_emulator, course='PHYS101', enrolments=wanted)
+    assert not again['changed'] and again['summary'] == {'unchanged': 3} and writes(emulator) == []
+
+
+def test_check_mode_predicts_the_real_run(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin, enrolments=[dict(user='alice', course='PHYS101')])
+    wanted = [dict(user='alice', state='absent'), dict(user='robert', role='editingteacher'), dict(user='carol')]
+    predicted = ok(run_on_emulator, check_mode=True, diff=True, course='PHYS101', enrolments=wanted)
+    assert writes(emulator) == [] and sorted(enrolments_on(emulator)) == [('PHYS101', 'alice')]
+    done = ok(run_on_emulator, diff=True, course='PHYS101', enrolments=wanted)
+    assert [e['action'] for e in predicted['enrolments']] == [e['action'] for e in done['enrolments']] == [
+        'unenrolled', 'enrolled', 'enrolled']
+    assert predicted['diff'] == done['diff']
+    assert writes(emulator) == [(UNENROL, None), (ENROL, None)]
+    assert sorted(enrolments_on(emulator)) == [('PHYS101', 'carol'), ('PHYS101', 'robert')]
+    assert course_roles(emulator, 'PHYS101', 'robert') == ['editingteacher']
+
+
+def test_suspend_without_dates_is_refused_before_any_write_and_with_dates_applied(emulator, run_on_emulator):
+    seed(emulator, enrolments=[dict(user='alice', course='PHYS101', timestart=SEPT_1 - 400 * DAY)])
+    refused = run_on_emulator(MoodleEnrolmentModule, course='PHYS101', user='alice', suspended=True)
+    assert refused['failed'] and 'timestart and timeend' in refused['msg'] and writes(emulator) == []
+    check = ok(run_on_emulator, course='PHYS101', user='alice', suspended=True, timestart=0, timeend=0,
+               check_mode=True)
+    assert writes(emulator) == [] and manual(emulator, 'PHYS101', 'alice') == (0, SEPT_1 - 400 * DAY, 0)
+    done = ok(run_on_emulator, course='PHYS101', user='alice', suspended=True, timestart=0, timeend=0)
+    assert check['enrolment'] == done['enrolment'] and done['enrolment']['changed_fields'] == ['suspended']
+    assert writes(emulator) == [(ENROL, None)] and manual(emulator, 'PHYS101', 'alice') == (1, 0, 0)
+    again = ok(run_on_emulator, course='PHYS101', user='alice', suspended=True, timestart=0, timeend=0)
+    assert not again['changed'] and writes(emulator) == []
+    assert any(w.startswith(DATES_UNVERIFIED) for w in again['warnings'])
+    back = ok(run_on_emulator, course='PHYS101', user='alice', suspended=False, timestart=0, timeend=0)
+    assert back['enrolment']['changed_fields'] == ['suspended'] and manual(emulator, 'PHYS101', 'alice') == (0, 0, 0)
+
+
+def test_a_not_active_enrolment_is_only_called_suspended_when_the_dates_explain_nothing(emulator, run_on_emulator):
+    # alice's enrolment ended yesterday: core Moodle shows it not active, which these dates explain.
+    seed(emulator, enrolments=[dict(user='alice', course='PHYS101', timestart=NOW - 9 * DAY, timeend=NOW - DAY)])
+    ended = ok(run_on_emulator, course='PHYS101', user='alice', suspended=False, timestart=NOW - 9 * DAY,
+               timeend=NOW - DAY)
+    assert ended['enrolment']['action'] == 'unchanged' and writes(emulator) == []
+    assert any(w.startswith(STATUS_UNVERIFIED) for w in ended['warnings'])
+    assert manual(emulator, 'PHYS101', 'alice') == (0, NOW - 9 * DAY, NOW - DAY)
+
+
+def test_role_added_is_an_update_and_the_old_role_stays(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin, enrolments=[dict(user='robert', course='PHYS101', role='student')])
+    done = ok(run_on_emulator, course='PHYS101', user='robert', role='editingteacher', timestart=0, timeend=0)
+    assert done['enrolment']['action'] == 'updated' and done['enrolment']['changed_fields'] == ['role']
+    assert writes(emulator) == [(ENROL, None)]
+    assert course_roles(emulator, 'PHYS101', 'robert') == ['editingteacher', 'student']
+    assert not ok(run_on_emulator, course='PHYS101', user='robert', role='student')['changed']
+    assert writes(emulator) == []
+
+
+def test_manager_can_be_an_enrolment_role(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin)
+    assert ok(run_on_emulator, course='CHEM201', user='alice', role='manager')['enrolment']['action'] == 'enrolled'
+    assert writes(emulator) == [(ENROL, None)] and course_roles(emulator, 'CHEM201', 'alice') == ['manager']
+
+
+def test_without_a_role_a_reenrolment_sends_a_role_the_user_has(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin, enrolments=[dict(user='robert', course='PHYS101', role='teacher')])
+    done = ok(run_on_emulator, course='PHYS101', user='robert', suspended=True, timestart=0, timeend=0)
+    assert done['enrolment']['changed_fields'] == ['suspended'] and done['enrolment']['role'] == 'teacher'
+    assert course_roles(emulator, 'PHYS101', 'robert') == ['teacher'] and manual(emulator, 'PHYS101', 'robert') == (1, 0, 0)
+
+
+def test_role_id_of_a_role_the_catalogue_does_not_know(emulator, run_on_emulator):
+    seed(emulator)
+    with emulator.lock:
+        # a custom role, assignable where student is (course and module)
+        state = emulator.state
+        state.roles[9] = dict(id=9, shortname='tutor', name='Tutor', archetype='', sortorder=9,
+                              contextlevels=list(state.roles[5]['contextlevels']))
+        state.role_by_shortname['tutor'] = 9
+    done = ok(run_on_emulator, course='PHYS101', user='alice', role_id=9)
+    assert done['enrolment']['role'] == 'role id 9' and course_roles(emulator, 'PHYS101', 'alice') == ['tutor']
+    assert not ok(run_on_emulator, course='PHYS101', user='alice', role_id=9)['changed'] and writes(emulator) == []
+    emulator.set(companion_plugin=True)
+    refused = run_on_emulator(MoodleEnrolmentModule, course='PHYS101', user='carol', role_id=42)
+    assert refused['failed'] and 'no role with id 42' in refused['msg'] and writes(emulator) == []
+
+
+def test_options_given_next_to_the_list_are_every_item_s_defaults(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin, enrolments=[dict(user='carol', course='PHYS101')])
+    done = ok(run_on_emulator, course='PHYS101', role='editingteacher', timestart=0, timeend=0,
+              enrolments=[{'user': 'alice'}, {'user': 'robert', 'role': 'teacher'},
+                          {'user': 'carol', 'course': 'CHEM201', 'role_id': 4}])
+    assert [(e['course'], e['user'], e['role'], e['action']) for e in done['enrolments']] == [
+        ('PHYS101', 'alice', 'editingteacher', 'enrolled'), ('PHYS101', 'robert', 'teacher', 'enrolled'),
+        ('CHEM201', 'carol', 'teacher', 'enrolled')]
+    assert course_roles(emulator, 'PHYS101', 'alice') == ['editingteacher']
+    assert course_roles(emulator, 'CHEM201', 'carol') == ['teacher']
+    gone = ok(run_on_emulator, course='PHYS101', state='absent', enrolments=[{'user': 'alice'}, {'user': 'robert'}])
+    assert [e['action'] for e in gone['enrolments']] == ['unenrolled', 'unenrolled']
+    assert sorted(enrolments_on(emulator)) == [('CHEM201', 'carol'), ('PHYS101', 'carol')]
+    kept = ok(run_on_emulator, course='PHYS101', state='absent', enrolments=[{'user': 'carol', 'state': 'present'}])
+    assert kept['enrolments'][0]['action'] == 'unchanged' and writes(emulator) == []
+    assert manual(emulator, 'PHYS101', 'carol') == (0, 0, 0)
+
+
+# -- reads: what is read, how often ------------------------------------------------------------
+def test_bulk_reads_each_course_once_and_writes_in_one_call(emulator, run_on_emulator):
+    users = [dict(id=uid, username='u%d' % uid, firstname='U', lastname='%d' % uid, email='u%d@example.org' % uid)
+             for uid in range(10, 40)]
+    seed(emulator, users=users)
+    items = [dict(course=course, user='u%d' % uid) for course in ('PHYS101', 'CHEM201', 'MATH301')
+             for uid in range(10, 40)]
+    done = ok(run_on_emulator, enrolments=items)
+    assert done['summary'] == {'enrolled': 90} and writes(emulator) == [(ENROL, None)]
+    assert len(enrolments_on(emulator)) == 90
+    again = ok(run_on_emulator, enrolments=items)
+    assert again['summary'] == {'unchanged': 90} and writes(emulator) == []
+    # the repeat finds every user among the courses' enrolled users: no user is looked up
+    assert called(emulator).count('core_enrol_get_enrolled_users') == 3
+    assert called(emulator).count('core_user_get_users_by_field') == 0
+
+
+def test_users_already_enrolled_are_not_looked_up_and_the_others_once(emulator, run_on_emulator):
+    seed(emulator, enrolments=[dict(user='alice', course='PHYS101')])
+    done = ok(run_on_emulator, enrolments=[dict(course='PHYS101', user='alice'), dict(course='PHYS101', user='carol'),
+                                           dict(course='CHEM201', user='carol')])
+    assert done['summary'] == {'unchanged': 1, 'enrolled': 2}
+    # alice comes from PHYS101's enrolled users; carol, in two items, is looked up once
+    assert called(emulator).count('core_user_get_users_by_field') == 1
+    assert called(emulator).count('core_enrol_get_enrolled_users') == 2
+    assert sorted(enrolments_on(emulator)) == [('CHEM201', 'carol'), ('PHYS101', 'alice'), ('PHYS101', 'carol')]
+
+
+def test_many_users_on_a_small_site_come_from_one_read_of_the_site_list(emulator, run_on_emulator):
+    users = [dict(id=uid, username='u%d' % uid, firstname='U', lastname='%d' % uid, email='u%d@example.org' % uid)
+             for uid in range(10, 70)]
+    seed(emulator, users=users)
+    done = ok(run_on_emulator, check_mode=True, enrolments=[dict(course='PHYS101', user='u%d' % uid)
+                                                            for uid in range(10, 70)]
+              + [dict(course='PHYS101', user='nobody', state='absent')])
+    assert done['summary'] == {'enrolled': 60, 'unchanged': 1} and writes(emulator) == []
+    # PHYS101, the probe past 4 x 61 users, the site list; only the one user not in it is looked up
+    assert called(emulator).count('core_enrol_get_enrolled_users') == 3
+    assert called(emulator).count('core_user_get_users_by_field') == 1
+
+
+def test_an_address_two_users_share_is_taken_from_the_enrolled_users_only_when_nothing_is_written(
+        emulator, run_on_emulator):
+    seed(emulator, users=[dict(id=6, username='alice2', firstname='Alice', lastname='Two', email='alice@example.com')],
+         enrolments=[dict(user='alice', course='PHYS101')])
+    same = ok(run_on_emulator, course='PHYS101', user='alice@example.com', user_field='email')
+    assert same['enrolment']['action'] == 'unchanged' and same['enrolment']['userid'] == 3
+    assert called(emulator).count('core_user_get_users_by_field') == 0
+    result = run_on_emulator(MoodleEnrolmentModule, course='PHYS101', user='alice@example.com', user_field='email',
+                             role='teacher', timestart=0, timeend=0)
+    assert result['failed'] and '2 users have email' in result['msg'] and writes(emulator) == []
+    assert course_roles(emulator, 'PHYS101', 'alice') == ['student']
+
+
+@pytest.mark.parametrize('plugin', [True, '1.1'], ids=['plugin', 'plugin-1.1'])
+def test_plugin_timeend_change_is_predicted_applied_and_keeps_the_rest(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin, enrolments=[dict(user='alice', course='PHYS101', status='suspended', timestart=SEPT_1,
+                                            timeend=SEPT_1 + 100 * DAY)])
+    check = ok(run_on_emulator, course='PHYS101', user='alice', timeend='2027-01-31', check_mode=True, diff=True)
+    assert check['enrolment']['changed_fields'] == ['timeend'] and writes(emulator) == []
+    assert check['diff'][0]['after'] == {'timeend': '2027-01-31T00:00:00Z'}
+    done = ok(run_on_emulator, course='PHYS101', user='alice', timeend='2027-01-31', diff=True)
+    assert done['enrolment'] == check['enrolment'] and done['diff'] == check['diff']
+    assert writes(emulator) == [(ENROL, None)]
+    assert manual(emulator, 'PHYS101', 'alice') == (1, SEPT_1, 1801353600)
+    assert course_roles(emulator, 'PHYS101', 'alice') == ['student']
+    again = ok(run_on_emulator, course='PHYS101', user='alice', timeend='2027-01-31')
+    assert not again['changed'] and writes(emulator) == [] and again['warnings'] == []
+    assert again['enrolment']['timeend'] == '2027-01-31T00:00:00Z' and again['enrolment']['suspended'] is True
+
+
+@pytest.mark.parametrize('plugin, read', [(True, 'local_lmsops_get_enrolments'),
+                                          ('1.1', 'local_lmsops_get_user_enrolments')], ids=['plugin', 'plugin-1.1'])
+def test_plugin_allows_suspending_without_dates_and_keeps_them(emulator, run_on_emulator, plugin, read):
+    seed(emulator, plugin, enrolments=[dict(user='alice', course='PHYS101', timestart=SEPT_1)])
+    done = ok(run_on_emulator, course='PHYS101', user='alice', suspended=True)
+    assert done['enrolment']['changed_fields'] == ['suspended'] and writes(emulator) == [(ENROL, None)]
+    assert manual(emulator, 'PHYS101', 'alice') == (1, SEPT_1, 0)
+    assert read in called(emulator) and 'core_enrol_get_enrolled_users' not in called(emulator)
+
+
+def test_with_the_plugin_s_bulk_reads_every_course_is_read_at_once_and_enrolled_users_need_no_look_up(
+        emulator, run_on_emulator):
+    seed(emulator, True, enrolments=[dict(user='alice', course='PHYS101', status='suspended'),
+                                     dict(user='alice', course='CHEM201')])
+    done = ok(run_on_emulator, enrolments=[dict(course='PHYS101', user='alice', suspended=True),
+                                           dict(course='CHEM201', user='alice'), dict(course='CHEM201', user='carol')])
+    assert [e['action'] for e in done['enrolments']] == ['unchanged', 'unchanged', 'enrolled']
+    names = called(emulator)
+    # one read of both courses with the users' identities; carol alone is looked up (the plugin's light read);
+    # nothing read per course
+    assert names.count('local_lmsops_get_enrolments') == 1 and names.count('local_lmsops_get_users') == 1
+    assert 'core_user_get_users_by_field' not in names
+    assert 'local_lmsops_get_user_enrolments' not in names and 'core_enrol_get_enrolled_users' not in names
+    assert writes(emulator) == [(ENROL, None)] and manual(emulator, 'CHEM201', 'carol') == (0, 0, 0)
+
+
+# -- other enrolment methods -----------------------------------------------------------------------
+@pytest.mark.parametrize('plugin', [True, '1.1'], ids=['plugin', 'plugin-1.1'])
+def test_plugin_manages_manual_enrolments_only(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin, enrolments=[dict(user='alice', course='PHYS101', method='self'),
+                                       dict(user='alice', course='CHEM201', method='self')])
+    result = ok(run_on_emulator, course='PHYS101', user='alice', state='absent')
+    assert result['enrolment']['action'] == 'unchanged' and 'self' in result['warnings'][0]
+    assert writes(emulator) == [] and enrolments_on(emulator)[('PHYS101', 'alice')] == {'self': (0, 0, 0)}
+    check = ok(run_on_emulator, course='CHEM201', user='alice', check_mode=True)
+    assert check['enrolment']['action'] == 'enrolled' and writes(emulator) == []
+
+
+def test_without_the_plugin_a_self_enrolment_is_reported_as_not_managed_and_converges(emulator, run_on_emulator):
+    seed(emulator, enrolments=[dict(user='alice', course='PHYS101', method='self')])
+    first = ok(run_on_emulator, course='PHYS101', user='alice', state='absent')
     assert first['enrolment']['action'] == 'unchanged' and not first['changed']
     assert any('another enrolment method' in w for w in first['warnings'])
-    assert 'enrol_manual_unenrol_users' in site.writes() and (2, 3) in site.others
-    again = ok(site, course='PHYS101', user='alice', state='absent')
+    # core Moodle cannot show the method: the manual unenrolment is sent, and Moodle leaves the self enrolment
+    assert writes(emulator) == [(UNENROL, None)]
+    assert enrolments_on(emulator) == {('PHYS101', 'alice'): {'self': (0, 0, 0)}}
+    assert course_roles(emulator, 'PHYS101', 'alice') == ['student']
+    again = ok(run_on_emulator, course='PHYS101', user='alice', state='absent')
     assert again['enrolment']['action'] == 'unchanged' and not again['changed']
+    assert enrolments_on(emulator) == {('PHYS101', 'alice'): {'self': (0, 0, 0)}}
 
 
-def test_without_the_plugin_a_manual_enrolment_beside_another_method_goes_and_the_other_stays():
-    site = FakeSite()
-    site.enrol(2, 3)
-    site.enrol(2, 3, enrol='self')
-    site.enrol(2, 4)
-    done = ok(site, course='PHYS101', enrolments=[dict(user='alice', state='absent'), dict(user='robert', state='absent')])
+def test_without_the_plugin_a_manual_enrolment_beside_another_method_goes_and_the_other_stays(
+        emulator, run_on_emulator):
+    seed(emulator, enrolments=[dict(user='alice', course='PHYS101'), dict(user='alice', course='PHYS101', method='self'),
+                               dict(user='robert', course='PHYS101')])
+    done = ok(run_on_emulator, course='PHYS101', enrolments=[dict(user='alice', state='absent'),
+                                                             dict(user='robert', state='absent')])
     assert [e['action'] for e in done['enrolments']] == ['unchanged', 'unenrolled']
-    assert (2, 3) not in site.enrolments and (2, 3) in site.others and (2, 4) not in site.enrolments
+    assert any('another enrolment method' in w for w in done['warnings'])
+    assert enrolments_on(emulator) == {('PHYS101', 'alice'): {'self': (0, 0, 0)}}
+    # robert's last enrolment took his role with it; alice keeps hers with her self enrolment
+    assert course_roles(emulator, 'PHYS101', 'alice') == ['student'] and course_roles(emulator, 'PHYS101', 'robert') == []
 
 
-def test_with_the_plugin_no_call_is_sent_for_another_method_s_enrolment():
-    site = FakeSite(plugin=True)
-    site.enrol(2, 3, enrol='self')
-    site.enrol(2, 4, enrol='cohort')
-    site.enrol(2, 4)
-    done = ok(site, course='PHYS101', enrolments=[dict(user='alice', state='absent'), dict(user='robert', state='absent')])
+@pytest.mark.parametrize('plugin', [True, '1.1'], ids=['plugin', 'plugin-1.1'])
+def test_with_the_plugin_no_call_is_sent_for_another_method_s_enrolment(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin, enrolments=[dict(user='alice', course='PHYS101', method='self'),
+                                       dict(user='robert', course='PHYS101', method='cohort'),
+                                       dict(user='robert', course='PHYS101')])
+    wanted = [dict(user='alice', state='absent'), dict(user='robert', state='absent')]
+    done = ok(run_on_emulator, course='PHYS101', enrolments=wanted)
     assert [e['action'] for e in done['enrolments']] == ['unchanged', 'unenrolled']
-    assert site.writes() == ['enrol_manual_unenrol_users'] and (2, 4) in site.others
-    again = ok(site, course='PHYS101', enrolments=[dict(user='alice', state='absent'), dict(user='robert', state='absent')])
-    assert not again['changed'] and site.writes() == [] and any('cohort' in w for w in again['warnings'])
+    assert writes(emulator) == [(UNENROL, None)]
+    assert enrolments_on(emulator) == {('PHYS101', 'alice'): {'self': (0, 0, 0)},
+                                       ('PHYS101', 'robert'): {'cohort': (0, 0, 0)}}
+    again = ok(run_on_emulator, course='PHYS101', enrolments=wanted)
+    assert not again['changed'] and writes(emulator) == [] and any('cohort' in w for w in again['warnings'])
 
 
 # -- check mode across tasks: users and courses an earlier task of the run may create -------------
-
-def test_check_mode_plans_items_whose_user_or_course_does_not_exist_yet_and_warns_once():
-    site = FakeSite()
+def test_check_mode_plans_items_whose_user_or_course_does_not_exist_yet_and_warns_once(emulator, run_on_emulator):
+    seed(emulator)
     enrolments = [dict(course='PHYS101', user='s1001'), dict(course='PHYS101', user='s1002', role='editingteacher'),
                   dict(course='BIO100', user='alice'), dict(course='PHYS101', user='alice'),
                   dict(course='PHYS101', user='s1003', state='absent')]
-    outcome = run(site, enrolments=enrolments, check_mode=True, diff=True)
-    assert not outcome.failed, outcome.result['msg']
-    result = outcome.result
+    result = ok(run_on_emulator, enrolments=enrolments, check_mode=True, diff=True)
     assert [e['action'] for e in result['enrolments']] == ['enrolled', 'enrolled', 'enrolled', 'enrolled', 'unchanged']
-    assert result['changed'] and site.writes() == []
+    assert result['changed'] and writes(emulator) == [] and enrolments_on(emulator) == {}
     assert result['enrolments'][1]['role'] == 'editingteacher' and result['enrolments'][0]['userid'] is None
     assert result['enrolments'][0]['warnings'] == ["check mode: no user with username 's1001' yet"]
     assert 'warnings' not in result['enrolments'][3]
@@ -641,132 +625,120 @@ def test_check_mode_plans_items_whose_user_or_course_does_not_exist_yet_and_warn
     assert len(result['diff']) == 4
 
 
-def test_a_real_run_still_fails_on_a_missing_user_before_any_write():
-    site = FakeSite()
-    outcome = run(site, enrolments=[dict(course='PHYS101', user='alice'), dict(course='PHYS101', user='s1001')])
-    assert outcome.failed and site.writes() == []
-    assert "no user with username 's1001'" in outcome.result['msg']
+def test_a_real_run_still_fails_on_a_missing_user_before_any_write(emulator, run_on_emulator):
+    seed(emulator)
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[dict(course='PHYS101', user='alice'),
+                                                                dict(course='PHYS101', user='s1001')])
+    assert result['failed'] and writes(emulator) == [] and enrolments_on(emulator) == {}
+    assert "no user with username 's1001'" in result['msg']
 
 
-def test_check_mode_still_fails_on_what_an_earlier_task_cannot_fix():
-    site = FakeSite()
-    site.users[6] = dict(id=6, username='dup1', email='same@example.com')
-    site.users[7] = dict(id=7, username='dup2', email='same@example.com')
-    outcome = run(site, check_mode=True, enrolments=[dict(course='PHYS101', user='s1001', role='wizard'),
-                                                     dict(course='PHYS101', user='same@example.com', user_field='email')])
-    assert outcome.failed
-    assert "enrolments[0] (s1001 in PHYS101): no role with shortname 'wizard'" in outcome.result['msg']
-    assert '2 users have email' in outcome.result['msg']
+def test_check_mode_still_fails_on_what_an_earlier_task_cannot_fix(emulator, run_on_emulator):
+    seed(emulator, users=[dict(id=6, username='dup1', firstname='D', lastname='One', email='same@example.com'),
+                          dict(id=7, username='dup2', firstname='D', lastname='Two', email='same@example.com')])
+    result = run_on_emulator(MoodleEnrolmentModule, check_mode=True, enrolments=[
+        dict(course='PHYS101', user='s1001', role='wizard'),
+        dict(course='PHYS101', user='same@example.com', user_field='email')])
+    assert result['failed'] and writes(emulator) == []
+    assert "enrolments[0] (s1001 in PHYS101): no role with shortname 'wizard'" in result['msg']
+    assert '2 users have email' in result['msg']
 
 
-def test_many_items_with_one_cause_are_one_line_of_the_message_and_each_stays_in_errors():
-    site = FakeSite()
-    enrolments = [dict(course='PHYS101', user='b%d' % n) for n in range(3001, 3051)]
-    enrolments.append(dict(course='PHYS101', user='alice', role='wizard'))
-    enrolments.append(dict(course='PHYS101', user='robert', role='wizard'))
-    outcome = run(site, enrolments=enrolments)
-    assert outcome.failed and site.writes() == []
-    msg = outcome.result['msg']
-    assert msg.startswith('52 problem(s) in the input; nothing was changed: ')
-    assert "no user with username: 'b3001', 'b3002'" in msg and 'and 40 more (50 items)' in msg
-    assert msg.count('b30') == 10
-    assert ("no role with shortname 'wizard'" in msg and 'enrolments[50] (alice in PHYS101), enrolments[51] '
-            '(robert in PHYS101))' in msg)
-    assert len(outcome.result['errors']) == 52
-    assert outcome.result['errors'][0] == "enrolments[0] (b3001 in PHYS101): no user with username 'b3001'"
+# -- writes Moodle rejects or answers with an error ----------------------------------------------
+def test_a_rejected_item_is_isolated_and_the_rest_enrolled(emulator, run_on_emulator, plugin):
+    # LOCKED1's manual instance is disabled: Moodle rejects the call with robert's item as a whole (wsnoinstance).
+    seed(emulator, plugin, courses=[LOCKED])
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[
+        dict(course='PHYS101', user='alice'), dict(course='LOCKED1', user='robert'), dict(course='PHYS101', user='carol')])
+    assert result['failed'] and 'enrolments[1] (robert in LOCKED1)' in result['msg']
+    assert [e['action'] for e in result['enrolments']] == ['enrolled', 'failed', 'enrolled']
+    assert "Manual enrolment plugin instance doesn't exist or is disabled" in result['enrolments'][1]['failed']
+    # all three rolled back, then alice / robert and carol in halves, then robert and carol apart
+    assert writes(emulator) == [(ENROL, 'wsnoinstance'), (ENROL, None), (ENROL, 'wsnoinstance'),
+                                (ENROL, 'wsnoinstance'), (ENROL, None)]
+    assert sorted(enrolments_on(emulator)) == [('PHYS101', 'alice'), ('PHYS101', 'carol')]
 
 
-def test_a_course_that_differs_only_in_case_is_suggested():
-    site = FakeSite()
-    outcome = run(site, enrolments=[dict(course='phys-101', user='alice')])
-    assert "no course with shortname 'phys-101' (did you mean 'PHYS101'?)" in outcome.result['msg']
+def test_a_rejected_unenrolment_is_isolated_as_before(emulator, run_on_emulator):
+    # NOMANUAL1 has no manual instance: Moodle rejects a manual unenrolment there (wsnoinstance). Without the plugin,
+    # carol's self enrolment there counts as enrolled, so her unenrolment is sent.
+    seed(emulator, courses=[dict(shortname='NOMANUAL1', fullname='No manual 1', manual_enrol=False)],
+         enrolments=[dict(user='alice', course='PHYS101'), dict(user='carol', course='NOMANUAL1', method='self')])
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[dict(course='PHYS101', user='alice', state='absent'),
+                                                                dict(course='NOMANUAL1', user='carol', state='absent')])
+    assert result['failed'] and [e['action'] for e in result['enrolments']] == ['unenrolled', 'failed']
+    # both, rolled back; then alice alone; then carol alone
+    assert writes(emulator) == [(UNENROL, 'wsnoinstance'), (UNENROL, None), (UNENROL, 'wsnoinstance')]
+    assert enrolments_on(emulator) == {('NOMANUAL1', 'carol'): {'self': (0, 0, 0)}}
 
 
-def test_a_message_moodle_fails_to_send_after_enrolling_is_explained():
-    # Moodle commits the enrolment, then its messaging fails (lib/classes/message/manager.php throws
-    # moodle_exception("Message was not sent.") when a processor such as e-mail fails).
-    site = FakeSite()
-    site.error_after_write = MoodleError('error/Message was not sent.', kind='moodle', errorcode='Message was not sent.')
-    result = ok(site, enrolments=[dict(course='PHYS101', user='carol'), dict(course='CHEM201', user='carol')])
+def test_a_message_moodle_fails_to_send_after_enrolling_is_explained(emulator, run_on_emulator):
+    # Moodle commits the enrolments, then its messaging fails: lib/classes/message/manager.php throws
+    # moodle_exception("Message was not sent.") when a processor such as e-mail fails. The emulator sends no
+    # message, so the two halves are played apart: the enrolments land just before the call (the same enrolments
+    # enrol_manual_enrol_users makes: manual, student, active, no dates) and the call answers Moodle's error.
+    seed(emulator)
+    made = [dict(user='carol', course='PHYS101', role='student'), dict(user='carol', course='CHEM201', role='student')]
+    emulator.faults(concurrent=dict(enrolments=made), functions=['core_user_get_users_by_field'])
+    emulator.faults(answer=dict(exception='moodle_exception', errorcode='Message was not sent.',
+                                message='error/Message was not sent.'), functions=[ENROL])
+    result = ok(run_on_emulator, enrolments=[dict(course='PHYS101', user='carol'), dict(course='CHEM201', user='carol')])
     assert [e['action'] for e in result['enrolments']] == ['enrolled', 'enrolled']
     [warning] = result['warnings']
     assert 'Moodle made the change (the module re-read the site and verified it)' in warning
     assert 'messaging or outgoing mail set-up' in warning and 'Outgoing mail configuration' in warning
-    assert site.writes() == ['enrol_manual_enrol_users']
+    # the one enrol call, answered with the error (the forced answer is not logged as an errorcode)
+    assert writes(emulator) == [(ENROL, None)]
+    assert [entry['wsfunction'] for entry in emulator.requests if entry['fault']] == ['core_user_get_users_by_field',
+                                                                                      ENROL]
+    assert manual(emulator, 'PHYS101', 'carol') == manual(emulator, 'CHEM201', 'carol') == (0, 0, 0)
 
 
 # -- another writer between the read and the write ---------------------------------------------------
+def race(emulator, role):
+    """Another writer enrols carol in PHYS101 with ``role`` just before this run's enrol call; robert's item, in
+    LOCKED1 whose manual instance is disabled, makes Moodle reject the call, so it is rolled back and the module
+    re-reads."""
+    emulator.faults(concurrent=dict(enrolments=[dict(user='carol', course='PHYS101', role=role)]), functions=[ENROL])
 
-def race(site, **enrolment):
-    """Another writer enrols carol in PHYS101 just before this run's enrol call; robert's item is rejected, so the
-    call is rolled back and the module re-reads."""
-    site.other_writer = lambda fake: fake.enrol(2, 5, **enrolment)
-    site.reject_users.add(4)
 
-
-def test_an_enrolment_another_writer_made_differently_is_planned_again_and_sent_once():
-    site = FakeSite()
-    race(site, roles=(4,))
-    outcome = run(site, enrolments=[dict(course='PHYS101', user='carol', role='student', timestart=0, timeend=0),
-                                    dict(course='PHYS101', user='robert'), dict(course='PHYS101', user='alice')])
-    result = outcome.result
+def test_an_enrolment_another_writer_made_differently_is_planned_again_and_sent_once(emulator, run_on_emulator):
+    seed(emulator, courses=[LOCKED])
+    race(emulator, 'teacher')
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[
+        dict(course='PHYS101', user='carol', role='student', timestart=0, timeend=0),
+        dict(course='LOCKED1', user='robert'), dict(course='PHYS101', user='alice')])
     assert [e['action'] for e in result['enrolments']] == ['updated', 'failed', 'enrolled']
-    assert site.enrolments[(2, 5)]['roles'] == {4, 5} and (2, 3) in site.enrolments
+    assert course_roles(emulator, 'PHYS101', 'carol') == ['student', 'teacher']
+    assert manual(emulator, 'PHYS101', 'alice') == (0, 0, 0) and manual(emulator, 'LOCKED1', 'robert') is None
     assert result['enrolments'][0]['changed_fields'] == ['role']
     assert any('another writer enrolled these users' in w and 'sent once' in w for w in result['warnings'])
-    # The call with robert, then carol and alice (rolled back with it) in halves, then carol's new plan once.
-    assert site.writes().count('enrol_manual_enrol_users') <= 5
+    # The call with robert, then robert and alice (rolled back with it), robert alone, alice alone; carol's new plan
+    # once.
+    assert writes(emulator) == [(ENROL, 'wsnoinstance'), (ENROL, 'wsnoinstance'), (ENROL, 'wsnoinstance'),
+                                (ENROL, None), (ENROL, None)]
 
 
-def test_a_new_plan_core_moodle_cannot_make_safely_fails_naming_what_the_other_writer_made():
-    site = FakeSite()
-    race(site, roles=(4,))
-    outcome = run(site, enrolments=[dict(course='PHYS101', user='carol', role='student'),
-                                    dict(course='PHYS101', user='robert')])
-    carol = outcome.result['enrolments'][0]
-    assert outcome.failed and carol['action'] == 'failed'
+def test_a_new_plan_core_moodle_cannot_make_safely_fails_naming_what_the_other_writer_made(emulator, run_on_emulator):
+    seed(emulator, courses=[LOCKED])
+    race(emulator, 'teacher')
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[dict(course='PHYS101', user='carol', role='student'),
+                                                                dict(course='LOCKED1', user='robert')])
+    carol = result['enrolments'][0]
+    assert result['failed'] and carol['action'] == 'failed'
     assert carol['failed'].startswith('another writer enrolled this user between this run\'s read and its write '
                                       '(roles teacher, active); planned again: adding role student needs a re-enrolment')
-    assert site.enrolments[(2, 5)]['roles'] == {4}       # the other writer's enrolment is left as it is
+    # the other writer's enrolment is left as it is
+    assert course_roles(emulator, 'PHYS101', 'carol') == ['teacher'] and manual(emulator, 'PHYS101', 'carol') == (0, 0, 0)
 
 
-def test_an_enrolment_another_writer_made_as_asked_is_unchanged():
-    site = FakeSite(plugin=True)
-    race(site, roles=(5,))
-    outcome = run(site, enrolments=[dict(course='PHYS101', user='carol'), dict(course='PHYS101', user='robert')])
-    result = outcome.result
+def test_an_enrolment_another_writer_made_as_asked_is_unchanged(emulator, run_on_emulator, plugin):
+    seed(emulator, plugin, courses=[LOCKED])
+    race(emulator, 'student')
+    result = run_on_emulator(MoodleEnrolmentModule, enrolments=[dict(course='PHYS101', user='carol'),
+                                                                dict(course='LOCKED1', user='robert')])
     assert [e['action'] for e in result['enrolments']] == ['unchanged', 'failed']
     assert any('as asked: reported unchanged' in w for w in result['warnings'])
     assert not any('Moodle applied the write' in w for w in result['warnings'])
-
-
-def test_a_rejected_unenrolment_is_isolated_as_before():
-    site = FakeSite()
-    site.enrol(2, 3)
-    site.enrol(2, 5)
-    calls = []
-
-    def unenrol(enrolments):
-        calls.append([e['userid'] for e in enrolments])
-        if any(e['userid'] == 5 for e in enrolments):
-            raise MoodleError('Invalid parameter value detected', kind='invalid_parameter')
-        for e in enrolments:
-            site.enrolments.pop((e['courseid'], e['userid']), None)
-    site.unenrol_users = unenrol
-    outcome = run(site, enrolments=[dict(course='PHYS101', user='alice', state='absent'),
-                                    dict(course='PHYS101', user='carol', state='absent')])
-    assert [e['action'] for e in outcome.result['enrolments']] == ['unenrolled', 'failed']
-    assert calls == [[3, 5], [3], [5]]
-
-
-def test_with_the_plugin_s_bulk_reads_every_course_is_read_at_once_and_enrolled_users_need_no_look_up():
-    site = FakeSite(plugin=True, bulk=True)
-    site.enrol(2, 3, status=1)
-    site.enrol(3, 3)
-    done = ok(site, enrolments=[dict(course='PHYS101', user='alice', suspended=True),
-                                dict(course='CHEM201', user='alice'), dict(course='CHEM201', user='carol')])
-    assert [e['action'] for e in done['enrolments']] == ['unchanged', 'unchanged', 'enrolled']
-    names = [name for name, dummy in site.calls]
-    # one read of both courses with the users' identities; carol alone is looked up; nothing read per course
-    assert names.count('local_lmsops_get_enrolments') == 1 and names.count('core_user_get_users_by_field') == 1
-    assert 'local_lmsops_get_user_enrolments' not in names and 'core_enrol_get_enrolled_users' not in names
+    assert writes(emulator) == [(ENROL, 'wsnoinstance'), (ENROL, 'wsnoinstance')]
+    assert course_roles(emulator, 'PHYS101', 'carol') == ['student']
