@@ -725,15 +725,24 @@ def _role_problems(username, sorted_roles, holders, assigning, course):
 
 # -- the module -----------------------------------------------------------------------------
 class SiteInfo:
-    def __init__(self, module, client):
-        self.module = module
-        self.params = module.params
-        self.client = client
-        self.api = MoodleAPI(client)
+    """The module. Like the other modules' classes, it builds its AnsibleModule and its API from the task's
+    arguments unless they are given (tests give the API of a site they serve)."""
+
+    def __init__(self, module=None, api=None):
+        self.module = module or self.ansible_module()
+        self.params = self.module.params
+        self.api = api or MoodleAPI(client_from_params(self.module))
+        self.client = self.api.client
         self.problems = []
         self.notes = []
         self.checks = []
         self.access = None
+
+    @staticmethod
+    def ansible_module():
+        module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+        check_input(module)
+        return module
 
     def run(self):
         result = dict(changed=False)
@@ -929,10 +938,7 @@ def check_input(module):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    check_input(module)
-    client = client_from_params(module)
-    SiteInfo(module, client).run()
+    SiteInfo().run()
 
 
 if __name__ == '__main__':
