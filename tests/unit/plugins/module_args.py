@@ -1,10 +1,11 @@
 # Copyright: (c) 2026, lmsops.moodle contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one way unit tests build a lmsops.moodle module: the way main() does, with the site injected.
+"""The one way unit tests build a lmsops.moodle module: the way main() does.
 
 ``run_module``: the real module, argument spec included (``patch_module_args``, on every supported ansible-core),
-with a fake site as its API; ``build_module``: the same module class with an Ansible stand-in
-(:class:`FakeAnsible`, parameters given as validated) for tests of one step, and :class:`Finished` for its end."""
+talking to the site its options name (the emulator: tests/unit/plugins/modules/conftest.py); ``build_module``: the
+same module class with an Ansible stand-in (:class:`FakeAnsible`, parameters given as validated) for tests of one
+step, and :class:`Finished` for its end."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -28,12 +29,10 @@ except ImportError:  # ansible-core before 2.19
             yield
 
 
-def run_module(capsys, module_class, site, check_mode=False, diff=False, **args):
-    """Run a lmsops.moodle module class, argument spec included, with these options against ``site`` (a fake
-    MoodleAPI; None: the real MoodleAPI and client, on the url and token given); return its JSON result, with the
-    module's warnings under ``warnings`` (always a list)."""
-    if site is not None:
-        args = dict(args, url='http://moodle.invalid', token='0123456789abcdef')
+def run_module(capsys, module_class, check_mode=False, diff=False, **args):
+    """Run a lmsops.moodle module class as main() does, argument spec, API and client included, with these options
+    (url and token of the site it talks to: the emulator); return its JSON result, with the module's warnings under
+    ``warnings`` (always a list)."""
     if check_mode:
         args['_ansible_check_mode'] = True
     if diff:
@@ -41,7 +40,7 @@ def run_module(capsys, module_class, site, check_mode=False, diff=False, **args)
     warnings = []
     with patch_module_args(args):
         with pytest.raises(SystemExit):
-            instance = module_class(api=None if site is None else with_client(site))
+            instance = module_class()
             # Collect the module's warnings here: how ansible-core returns them differs between versions
             # (and, once controller code is imported in the same process, they go to the display instead).
             instance.module.warn = warnings.append
@@ -49,15 +48,6 @@ def run_module(capsys, module_class, site, check_mode=False, diff=False, **args)
     result = json.loads(capsys.readouterr().out)
     result['warnings'] = warnings
     return result
-
-
-def with_client(site):
-    """A fake site as the modules' API: like MoodleAPI, it carries the client (request budgets, redaction)."""
-    if getattr(site, 'client', None) is None:
-        from ansible_collections.lmsops.moodle.plugins.module_utils.client import MoodleClient
-        site.client = MoodleClient('http://moodle.invalid', '0123456789abcdef',
-                                   max_input_vars=getattr(site, 'max_input_vars', 1000))
-    return site
 
 
 class Finished(Exception):
@@ -92,6 +82,7 @@ class FakeAnsible:
         raise Finished(result, False)
 
 
-def build_module(module_class, site, params, check_mode=False, diff=False):
-    """``module_class`` with an Ansible stand-in holding ``params`` (every option, as validated) and ``site``."""
-    return module_class(module=FakeAnsible(params, check_mode, diff), api=with_client(site))
+def build_module(module_class, api, params, check_mode=False, diff=False):
+    """``module_class`` with an Ansible stand-in holding ``params`` (every option, as validated) and ``api`` (a
+    MoodleAPI on the emulator, or for the base's own steps a stand-in that is never called), for tests of one step."""
+    return module_class(module=FakeAnsible(params, check_mode, diff), api=api)

@@ -34,7 +34,7 @@ def run_on_emulator(emulator, capsys):  # pylint: disable=redefined-outer-name
     def run(module_class, check_mode=False, diff=False, **options):
         emulator.clear_log()
         options = dict(options, url=emulator.url, token=emulator.tokens['full'])
-        return run_module(capsys, module_class, None, check_mode=check_mode, diff=diff, **options)
+        return run_module(capsys, module_class, check_mode=check_mode, diff=diff, **options)
     return run
 
 

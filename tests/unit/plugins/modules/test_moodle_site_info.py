@@ -37,7 +37,7 @@ def run_site_info(capsys, emulator, token='full', **options):
     emulator.clear_log()
     args = dict(url=emulator.url, token=emulator.tokens.get(token, token), fail_on_problems=False, retries=0)
     args.update(options)
-    return run_module(capsys, SiteInfo, None, **args)
+    return run_module(capsys, SiteInfo, **args)
 
 
 def least_privilege_seed(functions=None, companion=True, role_at=('system', 0), courses=True, enabled=True, **user):
