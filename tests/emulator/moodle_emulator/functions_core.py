@@ -772,6 +772,45 @@ def assignable_roles(site, contextid):
     return {rid for rid, role in site.roles.items() if level in role['contextlevels']}
 
 
+# core_user::NOREPLY_USER and core_user::SUPPORT_USER (lib/classes/user.php:44, 49 in 4.5 and 5.1).
+NOREPLY_USER = -10
+SUPPORT_USER = -20
+
+
+def active_user(site, userid):
+    """core_user::get_user($userid, strictness: MUST_EXIST), then core_user::require_active_user($user) with its
+    default arguments (lib/classes/user.php:122-136 and 606-631, identical in 4.5 and 5.1).
+
+    get_user() answers -10 and -20 with dummy records (get_noreply_user(): $CFG->noreplyuserid unset;
+    get_support_user(): $CFG->supportuserid unset and $CFG->supportemail set, as the installer does it,
+    lib/installlib.php:510-513 in 4.5, 452-455 in 5.1), which is_real_user() refuses; any other id reads
+    the user table, deleted users included. require_active_user() then refuses, in this order: a deleted
+    user (moodle_exception('userdeleted'): the string lives in moodle.php, not error.php, so the message is
+    'error/userdeleted'), an unconfirmed one ('usernotconfirmed', message 'error/usernotconfirmed' likewise)
+    and the guest (isguestuser(): 'guestsarenotallowed'). Suspended users and nologin accounts pass
+    ($checksuspended and $checknologin are false). No debuginfo: debugging on or off, the answer is the same.
+    """
+    if userid in (NOREPLY_USER, SUPPORT_USER):
+        raise moodle_exception('invaliduser', 'Invalid user')
+    user = site.users.get(userid)
+    if user is None:
+        raise DmlMissingRecord('user', 'SELECT * FROM {user} WHERE id = ?', [userid])
+    if user['deleted']:
+        raise moodle_exception('userdeleted')
+    if not user['confirmed']:
+        raise moodle_exception('usernotconfirmed')
+    if user['username'] == 'guest':
+        raise moodle_exception('guestsarenotallowed', 'The guest user is not allowed to do this')
+    return user
+
+
+def wsnoinstance(courseid):
+    """moodle_exception('wsnoinstance', 'enrol_manual', '', $a) with {$a->courseid} filled in by get_string()
+    (enrol/manual/lang/en/enrol_manual.php:83 in 4.5, 85 in 5.1)."""
+    return moodle_exception('wsnoinstance', "Manual enrolment plugin instance doesn't exist or is disabled for the "
+                                            "course (id = %d)" % courseid)
+
+
 @external('enrol_manual_enrol_users', Single({'enrolments': Multiple(Single([
     ('roleid', Value(PARAM_INT)),
     ('userid', Value(PARAM_INT)),
@@ -781,25 +820,26 @@ def assignable_roles(site, contextid):
     ('suspend', Value(PARAM_INT, VALUE_OPTIONAL)),
 ]))}), write=True, component='enrol_manual')
 def manual_enrol_users(call, args):
-    """enrol_manual_enrol_users: all-or-nothing; re-enrolment overwrites times and status."""
+    """enrol_manual_enrol_users: all-or-nothing; re-enrolment overwrites times and status.
+
+    Checks per item in Moodle's order (enrol/manual/externallib.php:86-120 in 4.5 and 5.1): the course
+    context, the user (get_user MUST_EXIST + require_active_user), the role, then the enabled manual instance."""
     site = call.site
     with site.transaction():
         for item in args['enrolments']:
             ctx = site.context_id(CONTEXT_COURSE, item['courseid'])
             if ctx is None:
                 raise InvalidParameter('Context does not exist')
+            user = active_user(site, item['userid'])
             if item['roleid'] not in assignable_roles(site, ctx):
+                # enrol_manual.php:84 (4.5), 86 (5.1).
                 raise moodle_exception(
                     'wsusercannotassign',
-                    "You don't have the permission to assign this role (%d) to this user (%d) in this course(%d)."
-                    % (item['roleid'], item['userid'], item['courseid']))
+                    "You don't have the permission to assign this role (%d) to this user (%d) in this course (%d)."
+                    % (item['roleid'], user['id'], item['courseid']))
             instance = site.manual_instance(item['courseid'])
             if instance is None:
-                raise moodle_exception('wsnoinstance', "Manual enrolment plugin instance doesn't exist or is disabled for the "
-                                                       "course (id = {$a->courseid})")
-            user = site.users.get(item['userid'])
-            if user is None or user['deleted']:
-                raise DmlMissingRecord('user', 'SELECT * FROM {user} WHERE id = ?', [item['userid']])
+                raise wsnoinstance(item['courseid'])
             timestart = item.get('timestart', 0)
             timeend = item.get('timeend', 0)
             status = 1 if item.get('suspend') else 0
@@ -847,10 +887,9 @@ def manual_unenrol_users(call, args):
                 raise DmlMissingRecord('course', 'SELECT id FROM {course} WHERE id = ?', [item['courseid']])
             instance = site.manual_instance(item['courseid'], enabled_only=False)
             if instance is None:
-                raise moodle_exception('wsnoinstance', "Manual enrolment plugin instance doesn't exist or is disabled for the "
-                                                       "course (id = {$a->courseid})")
-            if item['userid'] not in site.users:
-                raise InvalidParameter('User id not exist: %d' % item['userid'])
+                raise wsnoinstance(item['courseid'])
+            # enrol/manual/externallib.php:203-204 (4.5 and 5.1), after the instance.
+            active_user(site, item['userid'])
             ueid = site.ue_by_key.get((instance['id'], item['userid']))
             if ueid is None:
                 # Enrolled by another method only (self, cohort...) or not at all: that enrolment and its roles stay.
