@@ -456,6 +456,12 @@ def _update_one(call, user):
         if not site.settings['allowaccountssameemail']:
             if site.users_by_email_ci.get(user['email'].lower(), set()) - {existing['id']}:
                 raise moodle_exception('useremailduplicate', 'Duplicate address', debuginfo='Duplicate email address')
+    if 'password' in user:
+        # user_update_user($user, true) (user/lib.php, 4.5 and 5.1): check_password_policy() before any write, for
+        # every auth plugin, as create does for internal ones: moodle_exception($errmsg).
+        errmsg = password_policy(user['password'])
+        if errmsg:
+            raise moodle_exception(errmsg)
     changes = {key: user[key] for key in PLAIN_USER_FIELDS if key in user}
     _check_column_lengths(dict(changes, username=user.get('username')))
     if 'username' in user and user['username'] != existing['username']:

@@ -177,3 +177,16 @@ def test_update_changes_the_stored_password_only_where_the_plugin_can_change_it(
     uid = emulator.state.user_by_username['umanual']
     assert warnings_of(ws, id=uid, auth='webservice', password='Third#654') == []
     assert emulator.state.check_password('umanual', 'Other#987')
+
+
+def test_update_checks_the_password_policy_for_every_auth_plugin(ws, emulator):
+    # user_update_user($user, true, false) (user/lib.php, 4.5 and 5.1): check_password_policy() fails =>
+    # moodle_exception($errmsg): code = the HTML list, message 'error/' + it (as recorded for create:
+    # recordings/*/user_create_weak_password); nothing of that user is written.
+    errmsg = '<div>Passwords must have at least 1 digit(s).</div>'
+    for auth in ('manual', 'oauth2'):
+        uid = ws('core_user_create_users', new_user('u' + auth, auth=auth, password='Secret#123')).json()[0]['id']
+        before = dict(emulator.state.users[uid])
+        assert warnings_of(ws, id=uid, password='Secret#abc', city='Paris') == [
+            {'item': 'user', 'itemid': uid, 'warningcode': errmsg, 'message': 'error/' + errmsg}]
+        assert emulator.state.users[uid] == before
