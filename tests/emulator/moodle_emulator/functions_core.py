@@ -26,7 +26,16 @@ ADVANCED_FEATURES = [
     ('enablebadges', 1), ('messagingallusers', 0), ('enablecustomreports', 1), ('enableglobalsearch', 0),
     ('mnet_dispatcher_mode', 0), ('enablecompetencies', 1)]
 
-INTERNAL_AUTHS = ('manual', 'email', 'nologin', 'none', 'webservice')
+# The plugins whose is_internal() is true, so core_user_create_users needs a password or createpassword for them
+# (user/externallib.php: 4.5 l.186, 5.1 public/ l.188). auth_plugin_base::is_internal() is true (lib/authlib.php:204)
+# and lti keeps it; cas, ldap, mnet, shibboleth, webservice (auth/*/auth.php) and oauth2 (auth/oauth2/classes/auth.php:103)
+# answer false; db answers true only when auth_db/passtype is unset or 'internal' (auth/db/auth.php:628), and a site
+# is installed with its default 'plaintext' (auth/db/settings.php:99): not internal.
+INTERNAL_AUTHS = ('email', 'lti', 'manual', 'nologin', 'none')
+# The plugins whose can_change_password() is true and whose user_update_password() writes the site's own hash: only for
+# them does user_update_user() (user/lib.php) change the stored password (auth/{manual,email,none}/auth.php; nologin,
+# webservice, lti, oauth2 cannot change it; db only when internal, see above).
+LOCAL_PASSWORD_AUTHS = ('email', 'manual', 'none')
 
 # The site course (the front page): core_enrol_get_enrolled_users lists every user of the site in it.
 SITEID = 1
@@ -258,7 +267,7 @@ def get_users(call, args):
             warnings.append({'item': key, 'warningcode': 'invalidfieldparameter',
                              'message': "The search key '%s' is not supported, look at the web service documentation" % key})
             continue
-        value = clean_param(criteria['value'], types[key])
+        value = clean_param(criteria['value'], types[key], tuple(site.settings['langs']), site.auth_plugins())
         if key in ('email', 'lastname', 'firstname'):
             tests.append(lambda u, k=key, v=value: _like(v, u[k]))
         elif key == 'id':
@@ -349,7 +358,8 @@ def _customfields(site, items):
 def create_users(call, args):
     """core_user_create_users: one transaction for the whole batch."""
     site = call.site
-    available = ('cas', 'db', 'email', 'ldap', 'lti', 'manual', 'nologin', 'none', 'oauth2', 'shibboleth')
+    # get_plugin_list('auth') without mnet and webservice (user/externallib.php l.143, 4.5 and 5.1).
+    available = [auth for auth in site.auth_plugins() if auth not in ('mnet', 'webservice')]
     result = []
     with site.transaction():
         for user in args['users']:
@@ -426,20 +436,32 @@ UPDATE_USER = Single([
 
 
 def _update_one(call, user):
+    """One user of core_user_update_users, checked in Moodle's order (user/externallib.php update_users: 5.1 public/
+    l.578-615, 4.5 l.570-607). The codes without a language string answer 'error/<code>' (moodle_exception)."""
     site = call.site
-    existing = site.users.get(user['id'])
+    existing = site.users.get(user['id'])   # core_user::get_user(): deleted users are found too
     if existing is None:
         raise moodle_exception('invaliduserid', 'Invalid user ID', debuginfo='Invalid user ID')
+    if existing['id'] != call.userid and site.is_siteadmin(existing['id']) and not site.is_siteadmin(call.userid):
+        raise moodle_exception('usernotupdatedadmin', 'Cannot update admin accounts',
+                               debuginfo='Cannot update admin accounts')
     if existing['deleted']:
-        raise moodle_exception('usernotexists', 'User does not exist')
+        raise moodle_exception('usernotupdateddeleted', debuginfo='User is a deleted user')
+    # is_mnet_remote_user() (usernotupdatedremote): the emulator has no MNet hosts.
     if existing['username'] == 'guest' and existing['id'] == 1:
-        raise moodle_exception('guestnoeditprofileother', 'The guest user profile cannot be edited.')
+        raise moodle_exception('usernotupdatedguest', debuginfo='Cannot update guest account')
     if 'email' in user and user['email'] != existing['email']:
         if not validate_email(user['email']):
-            raise moodle_exception('invalidemail', 'Invalid email address')
+            raise moodle_exception('useremailinvalid', debuginfo='Invalid email address')
         if not site.settings['allowaccountssameemail']:
             if site.users_by_email_ci.get(user['email'].lower(), set()) - {existing['id']}:
-                raise moodle_exception('useremailduplicate', 'Duplicate address')
+                raise moodle_exception('useremailduplicate', 'Duplicate address', debuginfo='Duplicate email address')
+    if 'password' in user:
+        # user_update_user($user, true) (user/lib.php, 4.5 and 5.1): check_password_policy() before any write, for
+        # every auth plugin, as create does for internal ones: moodle_exception($errmsg).
+        errmsg = password_policy(user['password'])
+        if errmsg:
+            raise moodle_exception(errmsg)
     changes = {key: user[key] for key in PLAIN_USER_FIELDS if key in user}
     _check_column_lengths(dict(changes, username=user.get('username')))
     if 'username' in user and user['username'] != existing['username']:
@@ -450,7 +472,7 @@ def _update_one(call, user):
         changes['suspended'] = 1 if user['suspended'] else 0
     if 'password' in user:
         auth = changes.get('auth', existing['auth'])
-        if auth in INTERNAL_AUTHS:
+        if auth in LOCAL_PASSWORD_AUTHS:
             changes['password'] = password_hash(user['password'])
     if 'customfields' in user:
         merged = dict(existing.get('customfields') or {})

@@ -31,7 +31,12 @@ PARAM_AUTH = 'auth'
 PARAM_SEQUENCE = 'sequence'
 PARAM_PLUGIN = 'plugin'
 
-AUTH_PLUGINS = ('cas', 'db', 'email', 'ldap', 'lti', 'manual', 'mnet', 'nologin', 'none', 'oauth2', 'shibboleth', 'webservice')
+# The installed authentication plugins: exists_auth_plugin() (lib/moodlelib.php) and core_component::get_plugin_list('auth')
+# look for the auth/ directories of the tree. 4.5.5+ has auth/cas and auth/mnet; 5.1+ has neither (ls public/auth).
+AUTH_PLUGINS_45 = ('cas', 'db', 'email', 'ldap', 'lti', 'manual', 'mnet', 'nologin', 'none', 'oauth2', 'shibboleth',
+                   'webservice')
+AUTH_PLUGINS_51 = ('db', 'email', 'ldap', 'lti', 'manual', 'nologin', 'none', 'oauth2', 'shibboleth', 'webservice')
+AUTH_PLUGINS = AUTH_PLUGINS_51
 THEMES = ('boost', 'classic')
 
 _EMAIL_RE = re.compile(
@@ -73,8 +78,9 @@ def validate_email(address):
     return bool(_EMAIL_RE.match(address))
 
 
-def clean_param(value, ptype, langs=('en',)):
-    """Moodle's clean_param() for the types this emulator's functions use."""
+def clean_param(value, ptype, langs=('en',), auths=AUTH_PLUGINS):
+    """Moodle's clean_param() for the types this emulator's functions use (langs: the installed languages; auths: the
+    installed authentication plugins, Site.auth_plugins())."""
     if ptype == PARAM_INT:
         return php_int(value)
     if ptype == PARAM_BOOL:
@@ -113,7 +119,8 @@ def clean_param(value, ptype, langs=('en',)):
     if ptype == PARAM_PLUGIN:
         return text if re.match(r'^[a-z][a-z0-9_]*$', text) and '__' not in text else ''
     if ptype == PARAM_AUTH:
-        return text if text in AUTH_PLUGINS else ''
+        # param::clean_param_value_auth() (lib/classes/param.php:1220, 4.5 and 5.1): '' unless exists_auth_plugin().
+        return text if text in auths else ''
     raise ValueError('unsupported PARAM type %s' % ptype)
 
 
@@ -151,7 +158,7 @@ def _print_r(value):
     return php_str(value)
 
 
-def validate_parameters(desc, params, langs=('en',)):
+def validate_parameters(desc, params, langs=('en',), auths=AUTH_PLUGINS):
     """external_api::validate_parameters(): returns the cleaned structure or raises InvalidParameter."""
     if isinstance(desc, Value):
         if isinstance(params, (dict, list)):
@@ -163,7 +170,7 @@ def validate_parameters(desc, params, langs=('en',)):
             if desc.allownull:
                 return None
             raise InvalidParameter(debuginfo)
-        cleaned = clean_param(params, desc.type, langs)
+        cleaned = clean_param(params, desc.type, langs, auths)
         if php_str(params) != php_str(cleaned):
             raise InvalidParameter(debuginfo)
         if desc.type == PARAM_BOOL:
@@ -183,12 +190,12 @@ def validate_parameters(desc, params, langs=('en',)):
                     if isinstance(sub, Multiple) and default is None:
                         default = {}
                     try:
-                        result[key] = validate_parameters(sub, default, langs)
+                        result[key] = validate_parameters(sub, default, langs, auths)
                     except InvalidParameter as exc:
                         raise InvalidParameter('%s => %s: %s' % (key, exc.message, exc.debuginfo)) from None
             else:
                 try:
-                    result[key] = validate_parameters(sub, remaining[key], langs)
+                    result[key] = validate_parameters(sub, remaining[key], langs, auths)
                 except InvalidParameter as exc:
                     raise InvalidParameter('%s => %s: %s' % (key, exc.message, exc.debuginfo)) from None
             remaining.pop(key, None)
@@ -202,5 +209,5 @@ def validate_parameters(desc, params, langs=('en',)):
             items = list(params.values())
         else:
             raise InvalidParameter("Only arrays accepted. The bad value is: '%s'" % _print_r(params))
-        return [validate_parameters(desc.content, item, langs) for item in items]
+        return [validate_parameters(desc.content, item, langs, auths) for item in items]
     raise ValueError('bad description')

@@ -211,7 +211,7 @@ class EmulatorCore:
         service = site.services.get(record['serviceid'])
         if service is None or not service['enabled'] or wsfunction not in functions_core.service_functions(site, service):
             raise AccessException(ACCESS_DEBUGINFO % wsfunction)
-        args = validate_parameters(func.params, params, tuple(site.settings['langs']))
+        args = validate_parameters(func.params, params, tuple(site.settings['langs']), site.auth_plugins())
         capability = FUNCTION_CAPABILITIES.get(wsfunction)
         if capability and capability[0] in site.settings['missing_capabilities']:
             raise RequiredCapability(capability[1])

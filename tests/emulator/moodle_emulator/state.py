@@ -21,6 +21,8 @@ import time
 
 import yaml
 
+from .params import AUTH_PLUGINS_45, AUTH_PLUGINS_51
+
 CONTEXT_SYSTEM = 10
 CONTEXT_USER = 30
 CONTEXT_COURSECAT = 40
@@ -792,6 +794,11 @@ class Site:
         """Moodle 5.1 (version 2025...) hides a missing record's table while debugging is off; 4.5 does not
         (both recorded; the releases between them were not)."""
         return self.settings['version'] >= '2025'
+
+    def auth_plugins(self):
+        """The authentication plugins the site's release has installed: 4.5's tree has auth/cas and auth/mnet, 5.1's
+        has neither (the releases between them are not modelled)."""
+        return AUTH_PLUGINS_51 if self.settings['version'] >= '2025' else AUTH_PLUGINS_45
 
     def token_names(self):
         """name -> token value."""
