@@ -377,9 +377,10 @@ LIST_FACTOR = 2
 # The administrator Moodle's installer creates (the first of $CFG->siteadmins on a standard install).
 MAIN_ADMIN_ID = 2
 # Authentication plugins whose is_internal() is false (Moodle 4.5/5.1 auth/*/auth.php): only their new users may
-# come without a password. Every other plugin (manual, email, nologin, none, oauth2, lti...) is internal, and
-# core_user_create_users refuses a new user of it without password or createpassword.
-EXTERNAL_AUTH = ('cas', 'ldap', 'mnet', 'shibboleth', 'webservice')
+# come without a password. oauth2 is external; db is unless its password type is set to "internal" (the installed
+# default is plaintext), so it is let through and Moodle decides. Every other plugin (manual, email, nologin, none,
+# lti...) is internal, and core_user_create_users refuses a new user of it without password or createpassword.
+EXTERNAL_AUTH = ('cas', 'db', 'ldap', 'mnet', 'oauth2', 'shibboleth', 'webservice')
 
 
 def user_fields(user):

@@ -101,10 +101,12 @@ def test_creation_needs_names_email_and_a_password():
     problems = MoodleUserModule._creation_problems(item(username='a', email='a@x.org'))
     assert problems[0] == 'firstname, lastname required to create the user'
     assert problems[1].startswith('a new user with auth manual needs password or create_password: true')
-    assert MoodleUserModule._creation_problems(item(username='a', firstname='A', lastname='B', email='a@x.org',
-                                                    auth='ldap')) == []
-    # nologin, none, oauth2... are internal for Moodle (is_internal() true): it refuses them without a password
-    for auth in ('nologin', 'oauth2', 'email'):
+    # is_internal() false (auth/oauth2/classes/auth.php; auth/db/auth.php with its installed plaintext passtype)
+    for auth in ('ldap', 'oauth2', 'db'):
+        assert MoodleUserModule._creation_problems(item(username='a', firstname='A', lastname='B', email='a@x.org',
+                                                        auth=auth)) == []
+    # nologin, none, lti... are internal for Moodle (is_internal() true): it refuses them without a password
+    for auth in ('nologin', 'lti', 'email'):
         assert 'needs password' in MoodleUserModule._creation_problems(item(
             username='a', firstname='A', lastname='B', email='a@x.org', auth=auth))[0]
 
