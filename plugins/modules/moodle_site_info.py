@@ -36,8 +36,8 @@ options:
         the permission checks exercise them. RV(missing_functions) always lists every module.
     type: list
     elements: str
-    choices: [moodle_user, moodle_enrolment, moodle_role_assignment, moodle_site_info]
-    default: [moodle_user, moodle_enrolment, moodle_role_assignment, moodle_site_info]
+    choices: [moodle_user, moodle_enrolment, moodle_role_assignment, moodle_course_category, moodle_site_info]
+    default: [moodle_user, moodle_enrolment, moodle_role_assignment, moodle_course_category, moodle_site_info]
   check_permissions:
     description:
       - Make one harmless read with each offered function the chosen O(modules) need (the token user's own record,
@@ -371,7 +371,7 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.client import (
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
     client_from_params, client_options, connection_argument_spec)
 
-MODULES = ['moodle_user', 'moodle_enrolment', 'moodle_role_assignment', 'moodle_site_info']
+MODULES = ['moodle_user', 'moodle_enrolment', 'moodle_role_assignment', 'moodle_course_category', 'moodle_site_info']
 
 # The probe's smallest request: a site keeping fewer fields cannot run this collection.
 PROBE_MIN_FIELDS = 100
@@ -398,6 +398,8 @@ MODULE_CAPABILITIES = {
                                'moodle/course:view', 'moodle/course:viewhiddencourses',
                                'moodle/category:viewhiddencategories', 'moodle/course:viewparticipants',
                                'moodle/role:assign'],
+    'moodle_course_category': ['moodle/category:manage', 'moodle/category:viewhiddencategories',
+                               'moodle/course:viewhiddencourses'],
 }
 # With the companion plugin's functions in the service: its role reads.
 PLUGIN_CAPABILITIES = ['moodle/role:review']
