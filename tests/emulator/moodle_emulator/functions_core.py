@@ -558,6 +558,15 @@ def course_image(site, course):
     return '%s/pluginfile.php/%s/course/generated/course.svg' % (site.siteurl, site.context_id(CONTEXT_COURSE, course['id']))
 
 
+def external_format(text, textformat):
+    """The format core_external\\util::format_text() answers (lib/external/classes/util.php): the stored one for an
+    empty text, else FORMAT_HTML (1), the text being rendered to HTML. (The emulator passes the text through as is:
+    exact for HTML and for plain text without markup in FORMAT_HTML.)"""
+    if text is None or text == '':
+        return textformat
+    return 1
+
+
 def course_record(call, course):
     """One course as core_course_get_courses_by_field shows it."""
     site = call.site
@@ -570,7 +579,8 @@ def course_record(call, course):
         'id': course['id'], 'fullname': course['fullname'], 'displayname': course['fullname'], 'shortname': course['shortname'],
         'courseimage': course_image(site, course), 'categoryid': course['category'],
         'categoryname': site.categories[course['category']]['name'], 'sortorder': course['sortorder'],
-        'summary': course['summary'], 'summaryformat': course.get('summaryformat', 0), 'summaryfiles': [], 'overviewfiles': [], 'showactivitydates': False,
+        'summary': course['summary'], 'summaryformat': external_format(course['summary'], course.get('summaryformat', 0)),
+        'summaryfiles': [], 'overviewfiles': [], 'showactivitydates': bool(course.get('showactivitydates', 0)),
         'showcompletionconditions': True, 'contacts': course_contacts(site, course, call.now), 'enrollmentmethods': methods}
     if course['idnumber'] is not None:
         record['idnumber'] = course['idnumber']
@@ -683,7 +693,7 @@ def get_categories(call, args):
     for cat in found:
         result.append({
             'id': cat['id'], 'name': cat['name'], 'idnumber': cat['idnumber'], 'description': cat['description'],
-            'descriptionformat': cat['descriptionformat'], 'parent': cat['parent'], 'sortorder': cat['sortorder'],
+            'descriptionformat': external_format(cat['description'], cat['descriptionformat']), 'parent': cat['parent'], 'sortorder': cat['sortorder'],
             'coursecount': sum(1 for c in site.courses.values() if c['category'] == cat['id']), 'visible': cat['visible'],
             'visibleold': cat['visibleold'], 'timemodified': cat['timemodified'], 'depth': cat['depth'],
             'path': cat['path'], 'theme': cat['theme'] or ''})

@@ -112,7 +112,9 @@ def create_courses(call, args):
                 'sortorder': category['sortorder'] + 1, 'format': course['format'], 'startdate': startdate,
                 'enddate': enddate, 'summary': course.get('summary', ''), 'lang': course.get('lang', ''),
                 'timecreated': call.now, 'timemodified': call.now, 'cacherev': call.now, 'theme': theme,
-                'enablecompletion': course.get('enablecompletion', 1), 'completionnotify': course.get('completionnotify', 0)}
+                'enablecompletion': course.get('enablecompletion', 1), 'completionnotify': course.get('completionnotify', 0),
+                # $courseconfig->showactivitydates (externallib.php create_courses; default 1 in a fresh install).
+                'showactivitydates': 1}
             for key in COURSE_FIELDS:
                 if key in course:
                     record[key] = course[key]
