@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 from .errors import DmlMissingRecord, MoodleError, moodle_exception
-from .params import PARAM_ALPHANUMEXT, PARAM_BOOL, PARAM_INT, PARAM_PLUGIN, PARAM_RAW, PARAM_SAFEDIR, PARAM_TEXT, PARAM_THEME, VALUE_DEFAULT, VALUE_OPTIONAL, Multiple, Single, Value
+from .params import (
+    PARAM_ALPHANUMEXT, PARAM_BOOL, PARAM_INT, PARAM_PLUGIN, PARAM_RAW, PARAM_SAFEDIR, PARAM_TEXT, PARAM_THEME, VALUE_DEFAULT,
+    VALUE_OPTIONAL, Multiple, Single, Value)
 from .registry import external
 from .state import MAX_COURSE_CATEGORIES, MAX_COURSES_IN_CATEGORY
 
@@ -415,8 +417,8 @@ def delete_move(call, cat, newparent):
     category and its context go."""
     site = call.site
     children = sorted((c for c in site.categories.values() if c['parent'] == cat['id']), key=lambda c: c['sortorder'])
-    courseids = [c['id'] for c in sorted((c for c in site.courses.values() if c['category'] == cat['id']),
-                                          key=lambda c: c['sortorder'])]
+    incategory = [c for c in site.courses.values() if c['category'] == cat['id']]
+    courseids = [c['id'] for c in sorted(incategory, key=lambda c: c['sortorder'])]
     if children:
         for child in children:
             change_parent_raw(site, child, newparent)

@@ -148,8 +148,8 @@ def test_delete_into_own_child_fails(ws, tree):
 def test_delete_recursive_deletes_courses(emulator, ws, tree):
     """delete_full() (category.php:2022-2097): subcategories and their courses, with enrolments and role assignments."""
     course = ws('core_course_create_courses', cats('courses', [{'fullname': 'Q', 'shortname': 'Q1', 'categoryid': 4}])).json()[0]
-    ws('enrol_manual_enrol_users', {'enrolments[0][roleid]': '5', 'enrolments[0][userid]': '2',
-                                     'enrolments[0][courseid]': str(course['id'])})
+    ws('enrol_manual_enrol_users', {
+        'enrolments[0][roleid]': '5', 'enrolments[0][userid]': '2', 'enrolments[0][courseid]': str(course['id'])})
     ctx = emulator.state.context_id(50, course['id'])
     assert ws('core_course_delete_categories', cats('categories', [{'id': 2, 'recursive': 1}])).text == 'null'
     assert set(get_all(ws)) == {1, 5}
