@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import secrets
 
@@ -558,6 +559,26 @@ def course_image(site, course):
     return '%s/pluginfile.php/%s/course/generated/course.svg' % (site.siteurl, site.context_id(CONTEXT_COURSE, course['id']))
 
 
+def external_string(call, text):
+    """core_external\\util::format_string(): as stored with moodlewssettingraw; else format_string(), which (filters
+    off) escapes every '&' not starting an entity (replace_ampersands_not_followed_by_entity)."""
+    if call.raw or not text:
+        return text
+    return re.sub(r'&(?!(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);)', '&amp;', text)
+
+
+def external_text(call, text, textformat):
+    """(text, format) as core_external\\util::format_text() answers them: as stored with moodlewssettingraw; else
+    FORMAT_HTML, a FORMAT_PLAIN text rendered as format_text() does (s(), two spaces as '&nbsp; ', nl2br); other
+    formats are passed through (exact for HTML without markup HTML Purifier would change)."""
+    if call.raw:
+        return text, textformat
+    if textformat == 2 and text:
+        rendered = html.escape(text, quote=True).replace('&#x27;', '&#039;').replace('  ', '&nbsp; ')
+        return rendered.replace('\r\n', '<br />\r\n').replace('\n', '<br />\n'), 1
+    return text, external_format(text, textformat)
+
+
 def external_format(text, textformat):
     """The format core_external\\util::format_text() answers (lib/external/classes/util.php): the stored one for an
     empty text, else FORMAT_HTML (1), the text being rendered to HTML. (The emulator passes the text through as is:
@@ -691,9 +712,11 @@ def get_categories(call, args):
     found.sort(key=lambda c: str(c['sortorder']))
     result = []
     for cat in found:
+        description, descriptionformat = external_text(call, cat['description'], cat['descriptionformat'])
         result.append({
-            'id': cat['id'], 'name': cat['name'], 'idnumber': cat['idnumber'], 'description': cat['description'],
-            'descriptionformat': external_format(cat['description'], cat['descriptionformat']), 'parent': cat['parent'], 'sortorder': cat['sortorder'],
+            'id': cat['id'], 'name': external_string(call, cat['name']), 'idnumber': cat['idnumber'],
+            'description': description, 'descriptionformat': descriptionformat, 'parent': cat['parent'],
+            'sortorder': cat['sortorder'],
             'coursecount': sum(1 for c in site.courses.values() if c['category'] == cat['id']), 'visible': cat['visible'],
             'visibleold': cat['visibleold'], 'timemodified': cat['timemodified'], 'depth': cat['depth'],
             'path': cat['path'], 'theme': cat['theme'] or ''})

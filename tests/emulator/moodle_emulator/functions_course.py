@@ -10,6 +10,7 @@ from .params import (
     PARAM_ALPHANUMEXT, PARAM_BOOL, PARAM_INT, PARAM_PLUGIN, PARAM_RAW, PARAM_SAFEDIR, PARAM_TEXT, PARAM_THEME, VALUE_DEFAULT,
     VALUE_OPTIONAL, Multiple, Single, Value)
 from .registry import external
+from .functions_core import external_string
 from .state import MAX_COURSE_CATEGORIES, MAX_COURSES_IN_CATEGORY
 
 
@@ -327,7 +328,7 @@ def create_categories(call, args):
                 'depth': parent_path.count('/') + 1, 'path': '%s/%d' % (parent_path, cid), 'theme': theme}
             site.add_category(record)
             site.fix_course_sortorder()
-            result.append({'id': cid, 'name': record['name']})
+            result.append({'id': cid, 'name': external_string(call, record['name'])})
     return result
 
 
