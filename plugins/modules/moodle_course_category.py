@@ -389,9 +389,10 @@ class MoodleCourseCategoryModule(MoodleModule):
         return None, None
 
     def describe_item(self, item):
+        """Its path when given (what people read best), else what identifies it."""
+        if item.get('path') is not None:
+            return as_text(item['path'])
         field, value = self.identity(item)
-        if field == 'path':
-            return as_text(value)
         return '%s %s' % (field, as_text(value)) if field else '?'
 
     def item_key(self, item):
