@@ -398,8 +398,8 @@ MODULE_CAPABILITIES = {
                                'moodle/course:view', 'moodle/course:viewhiddencourses',
                                'moodle/category:viewhiddencategories', 'moodle/course:viewparticipants',
                                'moodle/role:assign'],
-    'moodle_course_category': ['moodle/category:manage', 'moodle/category:viewhiddencategories',
-                               'moodle/course:viewhiddencourses'],
+    'moodle_course_category': ['moodle/category:manage', 'moodle/course:create', 'moodle/course:delete',
+                               'moodle/category:viewhiddencategories', 'moodle/course:viewhiddencourses'],
 }
 # With the companion plugin's functions in the service: its role reads.
 PLUGIN_CAPABILITIES = ['moodle/role:review']
