@@ -41,7 +41,9 @@ SERVICES = [
         'core_course_get_courses_by_field', 'core_course_get_categories', 'enrol_manual_enrol_users',
         'enrol_manual_unenrol_users', 'core_enrol_get_enrolled_users', 'core_enrol_get_course_enrolment_methods',
         'core_enrol_get_users_courses', 'core_role_assign_roles', 'core_role_unassign_roles',
-        'core_course_create_courses', 'core_course_create_categories', 'core_cohort_create_cohorts',
+        'core_course_create_courses', 'core_course_create_categories', 'core_course_update_categories',
+        'core_course_delete_categories', 'core_course_update_courses', 'core_course_delete_courses',
+        'core_cohort_create_cohorts',
         'core_cohort_add_cohort_members', 'core_group_create_groups', 'core_group_add_group_members']},
     {'shortname': 'lmsops_limited', 'name': 'LMS Ops (limited)', 'token': 'limited', 'functions': [
         'core_webservice_get_site_info', 'core_user_get_users_by_field']},

@@ -23,7 +23,7 @@ import sys
 import yaml
 
 # The guides a reader wants first, in this order; every other docs/*.md follows, sorted.
-GUIDE_ORDER = ['getting-started', 'preparing-moodle', 'enrolments', 'role_assignments', 'bulk-provisioning-csv',
+GUIDE_ORDER = ['getting-started', 'preparing-moodle', 'course_categories', 'enrolments', 'role_assignments', 'bulk-provisioning-csv',
                'running-in-ci', 'troubleshooting', 'execution-environment', 'performance', 'architecture']
 IMAGES = ('.png', '.jpg', '.jpeg', '.gif', '.svg')
 LINK = re.compile(r'(\]\()([^)\s]+)(\))')

@@ -42,6 +42,9 @@ REQUIRED_FUNCTIONS = {
     'moodle_enrolment': ['core_webservice_get_site_info', 'core_user_get_users_by_field',
                          'core_course_get_courses_by_field', 'core_enrol_get_enrolled_users',
                          'enrol_manual_enrol_users', 'enrol_manual_unenrol_users'],
+    'moodle_course_category': ['core_webservice_get_site_info', 'core_course_get_categories',
+                               'core_course_get_courses_by_field', 'core_course_create_categories',
+                               'core_course_update_categories', 'core_course_delete_categories'],
     'moodle_role_assignment': ['core_webservice_get_site_info', 'core_user_get_users_by_field',
                                'core_course_get_courses_by_field', 'core_course_get_categories',
                                'core_enrol_get_enrolled_users', 'core_role_assign_roles', 'core_role_unassign_roles'],
@@ -162,6 +165,32 @@ class MoodleAPI:
     def get_categories(self, key, value):
         criteria = [{'key': key, 'value': value}]
         return self.client.call('core_course_get_categories', {'criteria': criteria, 'addsubcategories': False}) or []
+
+    def get_all_categories(self):
+        """Every course category the token user can see, in one read (no criteria)."""
+        # moodlewssettingraw: names and descriptions as stored, not run through format_string()/format_text() (which
+        # escape '&' and wrap descriptions in HTML), so that they compare with what is sent.
+        return self.client.call('core_course_get_categories', {'addsubcategories': False, 'moodlewssettingraw': True}) or []
+
+    def create_categories(self, categories):
+        """Create categories (Moodle makes them in the order sent); returns [{id, name}] in that order."""
+        def verify(chunk, answer):
+            if len(answer or []) != len(chunk):
+                raise incomplete_answer('core_course_create_categories', [c['name'] for c in chunk],
+                                        [c.get('name') for c in answer or []], 'categories')
+        created = []
+        for dummy, answer in self.client.call_batched('core_course_create_categories', 'categories', categories,
+                                                      write=True, verify=verify):
+            created.extend(answer)
+        return created
+
+    def update_categories(self, categories):
+        """Update categories (each dict carries ``id`` and only what changes); Moodle answers nothing."""
+        self.client.call_batched('core_course_update_categories', 'categories', categories, write=True)
+
+    def delete_categories(self, categories):
+        """Delete categories: each {id, newparent (where the content goes) or recursive}; Moodle answers nothing."""
+        self.client.call_batched('core_course_delete_categories', 'categories', categories, write=True)
 
     # -- enrolments ----------------------------------------------------------------------
     def get_enrolled_users(self, courseid, fields=('id', 'roles'), onlysuspended=False, limitfrom=0, limitnumber=0):

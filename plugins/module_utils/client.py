@@ -217,6 +217,14 @@ def _unusable_account(facts, function, debuginfo):
                                      'Site administration > Users')
 
 
+def _category_not_deletable(facts, function, debuginfo):
+    # kind stays 'moodle': the category is the item's problem, isolated from the rest of the batch.
+    facts.update(hint=(
+        'Moving a deleted category\'s content needs moodle/course:create (courses) and moodle/category:manage '
+        '(subcategories) in the category it goes to; deleting it with the category needs moodle/category:manage in '
+        'every subcategory and moodle/course:delete for every course (%s)' % ADMIN_DEFINE_ROLES))
+
+
 def _nothing_known(facts, function, debuginfo):
     """An errorcode with no diagnosis of its own: Moodle's message stands."""
 
@@ -231,6 +239,7 @@ DIAGNOSES = {
     'sitemaintenance': _maintenance,
     'usernotfullysetup': _unusable_account,
     'forcepasswordchangenotice': _unusable_account,
+    'youcannotdeletecategory': _category_not_deletable,
 }
 
 

@@ -220,6 +220,9 @@ class MoodleModule:
     # The option that names the one item of the single form ('username'; 'user' in moodle_enrolment, whose items
     # are known by course and user): mutually exclusive with list_option, required in each item of the list.
     single_option = None
+    # Options any of which names the one item of the single form, when one option alone cannot (a category is
+    # found by id, idnumber or path): each mutually exclusive with list_option. Default: (single_option,).
+    identity_options = ()
     item_options = {}          # per-item options (suboptions of list_option, top-level in single form)
     item_mutually_exclusive = []
     item_required_together = []
@@ -242,9 +245,10 @@ class MoodleModule:
 
     @classmethod
     def ansible_module(cls):
+        naming = tuple(cls.identity_options) or (cls.single_option,)
         return MaskingModule(argument_spec=cls.argument_spec(), supports_check_mode=True,
-                             mutually_exclusive=[(cls.list_option, cls.single_option)] + cls.item_mutually_exclusive,
-                             required_one_of=[(cls.list_option, cls.single_option)])
+                             mutually_exclusive=[(cls.list_option, name) for name in naming] + cls.item_mutually_exclusive,
+                             required_one_of=[(cls.list_option,) + naming])
 
     # -- argument spec ----------------------------------------------------------------
     @classmethod

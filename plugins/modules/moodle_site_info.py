@@ -34,9 +34,11 @@ options:
     description:
       - The modules of this collection you intend to use with this token. Their functions must be in the service, and
         the permission checks exercise them. RV(missing_functions) always lists every module.
+      - M(lmsops.moodle.moodle_course_category) is checked only when listed (it needs capabilities to manage
+        categories and courses that a token should have only when it uses them).
     type: list
     elements: str
-    choices: [moodle_user, moodle_enrolment, moodle_role_assignment, moodle_site_info]
+    choices: [moodle_user, moodle_enrolment, moodle_role_assignment, moodle_course_category, moodle_site_info]
     default: [moodle_user, moodle_enrolment, moodle_role_assignment, moodle_site_info]
   check_permissions:
     description:
@@ -371,7 +373,11 @@ from ansible_collections.lmsops.moodle.plugins.module_utils.client import (
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import (
     client_from_params, client_options, connection_argument_spec)
 
-MODULES = ['moodle_user', 'moodle_enrolment', 'moodle_role_assignment', 'moodle_site_info']
+MODULES = ['moodle_user', 'moodle_enrolment', 'moodle_role_assignment', 'moodle_course_category', 'moodle_site_info']
+# What the checks cover unless told (the setup role's default moodle_setup_modules): the modules that manage categories
+# and courses need capabilities (moodle/category:manage, moodle/course:create, moodle/course:delete) a token should get
+# only when they are used, so they are checked when named.
+DEFAULT_MODULES = ['moodle_user', 'moodle_enrolment', 'moodle_role_assignment', 'moodle_site_info']
 
 # The probe's smallest request: a site keeping fewer fields cannot run this collection.
 PROBE_MIN_FIELDS = 100
@@ -398,6 +404,8 @@ MODULE_CAPABILITIES = {
                                'moodle/course:view', 'moodle/course:viewhiddencourses',
                                'moodle/category:viewhiddencategories', 'moodle/course:viewparticipants',
                                'moodle/role:assign'],
+    'moodle_course_category': ['moodle/category:manage', 'moodle/course:create', 'moodle/course:delete',
+                               'moodle/category:viewhiddencategories', 'moodle/course:viewhiddencourses'],
 }
 # With the companion plugin's functions in the service: its role reads.
 PLUGIN_CAPABILITIES = ['moodle/role:review']
@@ -912,7 +920,7 @@ class SiteInfo:
 def argument_spec():
     spec = connection_argument_spec()
     spec.update(
-        modules=dict(type='list', elements='str', choices=MODULES, default=list(MODULES)),
+        modules=dict(type='list', elements='str', choices=MODULES, default=list(DEFAULT_MODULES)),
         check_permissions=dict(type='bool', default=True),
         check_course=dict(type='int'),
         assign_roles=dict(type='list', elements='str', default=list(DEFAULT_ASSIGN_ROLES)),

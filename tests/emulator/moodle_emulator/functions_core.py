@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import secrets
 
@@ -558,6 +559,35 @@ def course_image(site, course):
     return '%s/pluginfile.php/%s/course/generated/course.svg' % (site.siteurl, site.context_id(CONTEXT_COURSE, course['id']))
 
 
+def external_string(call, text):
+    """core_external\\util::format_string(): as stored with moodlewssettingraw; else format_string(), which (filters
+    off) escapes every '&' not starting an entity (replace_ampersands_not_followed_by_entity)."""
+    if call.raw or not text:
+        return text
+    return re.sub(r'&(?!(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);)', '&amp;', text)
+
+
+def external_text(call, text, textformat):
+    """(text, format) as core_external\\util::format_text() answers them: as stored with moodlewssettingraw; else
+    FORMAT_HTML, a FORMAT_PLAIN text rendered as format_text() does (s(), two spaces as '&nbsp; ', nl2br); other
+    formats are passed through (exact for HTML without markup HTML Purifier would change)."""
+    if call.raw:
+        return text, textformat
+    if textformat == 2 and text:
+        rendered = html.escape(text, quote=True).replace('&#x27;', '&#039;').replace('  ', '&nbsp; ')
+        return rendered.replace('\r\n', '<br />\r\n').replace('\n', '<br />\n'), 1
+    return text, external_format(text, textformat)
+
+
+def external_format(text, textformat):
+    """The format core_external\\util::format_text() answers (lib/external/classes/util.php): the stored one for an
+    empty text, else FORMAT_HTML (1), the text being rendered to HTML. (The emulator passes the text through as is:
+    exact for HTML and for plain text without markup in FORMAT_HTML.)"""
+    if text is None or text == '':
+        return textformat
+    return 1
+
+
 def course_record(call, course):
     """One course as core_course_get_courses_by_field shows it."""
     site = call.site
@@ -570,15 +600,18 @@ def course_record(call, course):
         'id': course['id'], 'fullname': course['fullname'], 'displayname': course['fullname'], 'shortname': course['shortname'],
         'courseimage': course_image(site, course), 'categoryid': course['category'],
         'categoryname': site.categories[course['category']]['name'], 'sortorder': course['sortorder'],
-        'summary': course['summary'], 'summaryformat': 0, 'summaryfiles': [], 'overviewfiles': [], 'showactivitydates': False,
+        'summary': course['summary'], 'summaryformat': external_format(course['summary'], course.get('summaryformat', 0)),
+        'summaryfiles': [], 'overviewfiles': [], 'showactivitydates': bool(course.get('showactivitydates', 0)),
         'showcompletionconditions': True, 'contacts': course_contacts(site, course, call.now), 'enrollmentmethods': methods}
     if course['idnumber'] is not None:
         record['idnumber'] = course['idnumber']
     record.update({
-        'format': course['format'], 'showgrades': 1, 'newsitems': 1, 'startdate': course['startdate'],
-        'enddate': course['enddate'], 'maxbytes': 0, 'showreports': 0, 'visible': course['visible'], 'groupmode': 0,
-        'groupmodeforce': 0, 'defaultgroupingid': 0, 'enablecompletion': 0, 'completionnotify': 0, 'lang': course['lang'],
-        'theme': '', 'marker': 0, 'legacyfiles': 0, 'calendartype': '', 'timecreated': course['timecreated'],
+        'format': course['format'], 'showgrades': course.get('showgrades', 1), 'newsitems': course.get('newsitems', 1),
+        'startdate': course['startdate'], 'enddate': course['enddate'], 'maxbytes': course.get('maxbytes', 0),
+        'showreports': course.get('showreports', 0), 'visible': course['visible'], 'groupmode': course.get('groupmode', 0),
+        'groupmodeforce': course.get('groupmodeforce', 0), 'defaultgroupingid': course.get('defaultgroupingid', 0),
+        'enablecompletion': course.get('enablecompletion', 0), 'completionnotify': course.get('completionnotify', 0),
+        'lang': course['lang'], 'theme': course.get('theme', ''), 'marker': 0, 'legacyfiles': 0, 'calendartype': '', 'timecreated': course['timecreated'],
         'timemodified': course['timemodified'], 'requested': 0, 'cacherev': course['cacherev'],
         'filters': [{'filter': name, 'localstate': 0, 'inheritedstate': 1} for name in
                     ('displayh5p', 'activitynames', 'mathjaxloader', 'emoticon', 'urltolink', 'mediaplugin')],
@@ -624,41 +657,69 @@ def get_courses_by_field(call, args):
     'criteria': Multiple(Single({'key': Value(PARAM_ALPHA), 'value': Value(PARAM_RAW)}), VALUE_DEFAULT, []),
     'addsubcategories': Value(PARAM_BOOL, VALUE_DEFAULT, 1)}))
 def get_categories(call, args):
-    """core_course_get_categories."""
+    """core_course_get_categories (course/externallib.php:1859-2000, the same in 4.5 and 5.1). Criteria are ANDed; a
+    key seen before is skipped (only the first 'id', 'name', ... counts); 'idnumber' and 'theme' compare the column, so
+    a category whose idnumber or theme is NULL (never set) matches no value, not even ''; an unknown id matches
+    nothing (an empty list); an unknown key: 'criteriaerror'. addsubcategories (default 1) adds every category below a
+    match (restricted only by the 'visible' and 'theme' criteria). No criteria: every category. Sorted by path, then by
+    sortorder compared as strings (strcmp); theme is clean_param(theme, PARAM_THEME): '' when NULL."""
     site = call.site
-    found = list(site.categories.values())
-    for criteria in args['criteria']:
-        key, value = criteria['key'], criteria['value']
-        if key == 'id':
-            found = [c for c in found if c['id'] == clean_param(value, PARAM_INT)]
-        elif key == 'ids':
-            wanted = {int(v) for v in clean_param(value, PARAM_SEQUENCE).split(',') if v}
-            found = [c for c in found if c['id'] in wanted]
-        elif key == 'idnumber':
-            found = [c for c in found if (c['idnumber'] or '') == value]
-        elif key == 'name':
-            found = [c for c in found if c['name'] == clean_param(value, PARAM_TEXT)]
-        elif key == 'parent':
-            found = [c for c in found if c['parent'] == clean_param(value, PARAM_INT)]
-        elif key == 'visible':
-            found = [c for c in found if c['visible'] == clean_param(value, PARAM_INT)]
-        elif key == 'theme':
-            found = [c for c in found if c['theme'] == value]
-        else:
-            raise moodle_exception('criteriaerror', 'Missing permissions to search on a criterion.',
-                                   debuginfo='You can not search on this criteria: ' + key)
-    ids = {c['id'] for c in found}
-    if args['addsubcategories'] and args['criteria']:
-        for cat in site.categories.values():
-            if any(('/%d/' % cid) in cat['path'] + '/' for cid in list(ids)):
-                ids.add(cat['id'])
+    found = []
+    conditions = {}
+    if args['criteria']:
+        found = list(site.categories.values())
+        for criteria in args['criteria']:
+            key, value = criteria['key'].strip(), criteria['value']
+            if key in conditions:
+                continue
+            if key == 'id':
+                conditions[key] = clean_param(value, PARAM_INT)
+                found = [c for c in found if c['id'] == conditions[key]]
+            elif key == 'ids':
+                wanted = {int(v) for v in clean_param(value, PARAM_SEQUENCE).split(',') if v}
+                found = [c for c in found if c['id'] in wanted]
+            elif key == 'idnumber':
+                conditions[key] = value
+                found = [c for c in found if c['idnumber'] is not None and c['idnumber'] == value]
+            elif key == 'name':
+                conditions[key] = clean_param(value, PARAM_TEXT)
+                found = [c for c in found if c['name'] == conditions[key]]
+            elif key == 'parent':
+                conditions[key] = clean_param(value, PARAM_INT)
+                found = [c for c in found if c['parent'] == conditions[key]]
+            elif key == 'visible':
+                conditions[key] = clean_param(value, PARAM_INT)
+                found = [c for c in found if c['visible'] == conditions[key]]
+            elif key == 'theme':
+                conditions[key] = clean_param(value, PARAM_THEME)
+                found = [c for c in found if c['theme'] is not None and c['theme'] == conditions[key]]
+            else:
+                raise moodle_exception('criteriaerror', 'Missing permissions to search on a criterion.',
+                                       debuginfo='You can not search on this criteria: ' + key)
+        ids = {c['id'] for c in found}
+        if found and args['addsubcategories']:
+            for cat in site.categories.values():
+                if 'visible' in conditions and cat['visible'] != conditions['visible']:
+                    continue
+                if 'theme' in conditions and (cat['theme'] is None or cat['theme'] != conditions['theme']):
+                    continue
+                if any(cat['path'].startswith(match['path'] + '/') for match in found):
+                    ids.add(cat['id'])
+        found = [site.categories[i] for i in ids]
+    else:
+        found = list(site.categories.values())
+    found.sort(key=lambda c: c['path'])
+    found.sort(key=lambda c: str(c['sortorder']))
     result = []
-    for cat in sorted((site.categories[i] for i in ids), key=lambda c: (c['sortorder'], c['id'])):
-        record = dict(cat)
-        record['coursecount'] = sum(1 for c in site.courses.values() if c['category'] == cat['id'])
-        result.append({key: record[key] for key in (
-            'id', 'name', 'idnumber', 'description', 'descriptionformat', 'parent', 'sortorder', 'coursecount', 'visible',
-            'visibleold', 'timemodified', 'depth', 'path', 'theme')})
+    for cat in found:
+        description, descriptionformat = external_text(call, cat['description'], cat['descriptionformat'])
+        result.append({
+            'id': cat['id'], 'name': external_string(call, cat['name']), 'idnumber': cat['idnumber'],
+            'description': description, 'descriptionformat': descriptionformat, 'parent': cat['parent'],
+            'sortorder': cat['sortorder'],
+            'coursecount': sum(1 for c in site.courses.values() if c['category'] == cat['id']), 'visible': cat['visible'],
+            'visibleold': cat['visibleold'], 'timemodified': cat['timemodified'], 'depth': cat['depth'],
+            'path': cat['path'], 'theme': cat['theme'] or ''})
     return result
 
 

@@ -23,6 +23,7 @@ PARAM_TEXT = 'text'
 PARAM_ALPHA = 'alpha'
 PARAM_ALPHAEXT = 'alphaext'
 PARAM_ALPHANUMEXT = 'alphanumext'
+PARAM_SAFEDIR = 'safedir'
 PARAM_EMAIL = 'email'
 PARAM_LANG = 'lang'
 PARAM_THEME = 'theme'
@@ -104,7 +105,7 @@ def clean_param(value, ptype, langs=('en',), auths=AUTH_PLUGINS):
         return re.sub(r'[^a-zA-Z]', '', text)
     if ptype == PARAM_ALPHAEXT:
         return re.sub(r'[^a-zA-Z_-]', '', text)
-    if ptype == PARAM_ALPHANUMEXT:
+    if ptype in (PARAM_ALPHANUMEXT, PARAM_SAFEDIR):
         return re.sub(r'[^a-zA-Z0-9_-]', '', text)
     if ptype == PARAM_SEQUENCE:
         return re.sub(r'[^0-9,]', '', text)

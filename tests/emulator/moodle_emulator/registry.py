@@ -42,8 +42,11 @@ def external(name, params, write=False, component='core'):
 class Call:
     """What an implementation gets: the site, the token's user, the clock."""
 
-    def __init__(self, site, userid, token=None):
+    def __init__(self, site, userid, token=None, raw=False):
         self.site = site
         self.userid = userid
         self.token = token
         self.now = int(time.time())
+        # moodlewssettingraw (webservice/lib.php set_web_service_call_settings): text fields as stored, not through
+        # format_string()/format_text() (core_external\util)
+        self.raw = raw

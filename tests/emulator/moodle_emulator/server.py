@@ -184,8 +184,10 @@ class EmulatorCore:
         params = {k: v for k, v in fields.items()
                   if k not in ('wstoken', 'wsfunction', 'moodlewsrestformat') and not k.startswith('moodlewssetting')}
         debug = bool(site.settings['debug'])
+        # optional_param('moodlewssettingraw', false, PARAM_BOOL)
+        raw = str(fields.get('moodlewssettingraw', '')).strip().lower() in ('1', 'true', 'yes', 'on')
         try:
-            result = self._call(token, wsfunction, func, params)
+            result = self._call(token, wsfunction, func, params, raw)
         except MoodleError as exc:
             exception_class, errorcode, message, debuginfo = exc.render(debug, site.hides_missing_records())
             entry['errorcode'] = errorcode
@@ -194,7 +196,7 @@ class EmulatorCore:
         ctype, body = render.success(result, fmt)
         return 200, ctype, body
 
-    def _call(self, token, wsfunction, func, params):
+    def _call(self, token, wsfunction, func, params, raw=False):
         site = self.site
         record = site.tokens.get(token) if isinstance(token, str) and token else None
         if record is None:
@@ -215,7 +217,7 @@ class EmulatorCore:
         capability = FUNCTION_CAPABILITIES.get(wsfunction)
         if capability and capability[0] in site.settings['missing_capabilities']:
             raise RequiredCapability(capability[1])
-        return func.impl(Call(site, user['id'], record), args)
+        return func.impl(Call(site, user['id'], record, raw), args)
 
 
 def _json_body(handler):

@@ -68,10 +68,15 @@ DEFAULT_SETTINGS = {
     'langs': ['en'],
     'themerev': None,
     'coursecontact_roles': [3],
+    # $CFG->allowcategorythemes / allowcoursethemes: off in a fresh install (admin/settings/appearance.php:310-316, both
+    # releases); while off, a category's or course's theme sent through the web services is silently ignored.
+    'allowcategorythemes': False,
+    'allowcoursethemes': False,
 }
 
 SETTING_KEYS = ('enablewebservices', 'rest_enabled', 'debug', 'max_input_vars', 'companion_plugin', 'allowaccountssameemail',
-                'missing_capabilities', 'siteurl', 'sitename', 'release', 'version', 'companion_version', 'langs', 'themerev', 'coursecontact_roles')
+                'missing_capabilities', 'siteurl', 'sitename', 'release', 'version', 'companion_version', 'langs', 'themerev', 'coursecontact_roles',
+                'allowcategorythemes', 'allowcoursethemes')
 
 USER_DEFAULTS = {
     'auth': 'manual', 'idnumber': '', 'suspended': 0, 'confirmed': 1, 'deleted': 0, 'city': '', 'country': '',
@@ -82,6 +87,10 @@ USER_DEFAULTS = {
 
 # Moodle's default $CFG->enrol_plugins_enabled, which both real test sites keep. A seed enrols by these methods only,
 # as hacking/real_site/seed.php does on a real site (and guest never: enrol_guest_plugin::enrol_user() does nothing).
+# lib/datalib.php:35-41.
+MAX_COURSES_IN_CATEGORY = 10000
+MAX_COURSE_CATEGORIES = 10000
+
 ENROL_PLUGINS_ENABLED = ('manual', 'guest', 'self', 'cohort')
 # The enrolment plugins whose roles_protected() is false: their enrol_user() assigns the role with component ''.
 # Every other plugin assigns it with component 'enrol_<plugin>' and the instance's id as itemid.
@@ -301,7 +310,7 @@ class Site:
             'descriptionformat': 1, 'parent': parent, 'sortorder': int(cat.get('sortorder', 10000 * (index + 1))),
             'visible': int(cat.get('visible', 1)), 'visibleold': int(cat.get('visible', 1)),
             'timemodified': int(cat.get('timemodified', now)), 'depth': parent_path.count('/') + 1,
-            'path': '%s/%d' % (parent_path, cid), 'theme': cat.get('theme', '')}
+            'path': '%s/%d' % (parent_path, cid), 'theme': cat.get('theme')}
         self._add_context(CONTEXT_COURSECAT, cid, cat.get('contextid'))
 
     def _seed_course(self, course, index, total, now):
@@ -392,11 +401,148 @@ class Site:
         course.update(changes)
         self._log(lambda: course.update(old))
 
+    def rename_course(self, courseid, shortname=None, idnumber=None):
+        """Change a course's shortname or idnumber, keeping the indexes (with undo)."""
+        course = self.courses[courseid]
+        old = (course['shortname'], course['idnumber'])
+
+        def apply(values):
+            self.course_by_shortname.pop(course['shortname'], None)
+            if course['idnumber']:
+                self.courses_by_idnumber.get(course['idnumber'], set()).discard(courseid)
+            course['shortname'], course['idnumber'] = values
+            self.course_by_shortname[course['shortname']] = courseid
+            if course['idnumber']:
+                self.courses_by_idnumber.setdefault(course['idnumber'], set()).add(courseid)
+        apply((old[0] if shortname is None else shortname, old[1] if idnumber is None else idnumber))
+        self._log(lambda: apply(old))
+
     def add_category(self, record):
         """Insert a category row with its context."""
         self.categories[record['id']] = record
         self._log(lambda: self.categories.pop(record['id']))
         self._add_context(CONTEXT_COURSECAT, record['id'], None)
+
+    def update_category(self, catid, changes):
+        """Change fields of a category row (with undo)."""
+        cat = self.categories[catid]
+        old = {key: cat[key] for key in changes}
+        cat.update(changes)
+        self._log(lambda: cat.update(old))
+
+    def delete_category_row(self, catid):
+        """Remove a category row and its context (role assignments in it go too)."""
+        record = self.categories.pop(catid)
+        self._log(lambda: self.categories.__setitem__(catid, record))
+        ctx = self.context_id(CONTEXT_COURSECAT, catid)
+        if ctx is not None:
+            for raid in sorted(self.ra_by_context.get(ctx, set())):
+                self.delete_role_assignment(raid)
+            self.remove_context(ctx)
+
+    def category_parents(self, catid):
+        """core_course_category::get_parents(): the ids on the path above the category."""
+        return [int(part) for part in self.categories[catid]['path'].split('/')[1:-1]]
+
+    def delete_course(self, courseid):
+        """delete_course(): the course row, its enrolment instances and user enrolments, its context and the module and
+        block contexts below it, and every role assignment in those contexts."""
+        course = self.courses[courseid]
+        ctx = self.context_id(CONTEXT_COURSE, courseid)
+        contexts = [ctx] if ctx is not None else []
+        for mid in [m for m, module in self.modules.items() if module['course'] == courseid]:
+            module = self.modules.pop(mid)
+            self._log(lambda mid=mid, module=module: self.modules.__setitem__(mid, module))
+            sub = self.context_id(CONTEXT_MODULE, mid)
+            if sub is not None:
+                contexts.append(sub)
+        for bid in [b for b, block in self.blocks.items() if block['parentcontextid'] in contexts]:
+            block = self.blocks.pop(bid)
+            self._log(lambda bid=bid, block=block: self.blocks.__setitem__(bid, block))
+            sub = self.context_id(CONTEXT_BLOCK, bid)
+            if sub is not None:
+                contexts.append(sub)
+        for iid in list(self.instances_by_course.get(courseid, [])):
+            for ueid in sorted(self.ue_by_instance.get(iid, set())):
+                self.delete_user_enrolment(ueid)
+            instance = self.enrol_instances.pop(iid)
+            self.instances_by_course[courseid].remove(iid)
+            ues = self.ue_by_instance.pop(iid)
+
+            def undo(iid=iid, instance=instance, ues=ues):
+                self.enrol_instances[iid] = instance
+                self.instances_by_course.setdefault(courseid, []).append(iid)
+                self.instances_by_course[courseid].sort()
+                self.ue_by_instance[iid] = ues
+            self._log(undo)
+        for sub in contexts:
+            for raid in sorted(self.ra_by_context.get(sub, set())):
+                self.delete_role_assignment(raid)
+            self.remove_context(sub)
+        del self.courses[courseid]
+        del self.course_by_shortname[course['shortname']]
+        if course['idnumber']:
+            self.courses_by_idnumber[course['idnumber']].discard(courseid)
+
+        def restore():
+            self.courses[courseid] = course
+            self.course_by_shortname[course['shortname']] = courseid
+            if course['idnumber']:
+                self.courses_by_idnumber.setdefault(course['idnumber'], set()).add(courseid)
+        self._log(restore)
+
+    def fix_course_sortorder(self):
+        """fix_course_sortorder() (lib/datalib.php:835-1034, the same in 4.5 and 5.1): renumber the categories depth-first in
+        (sortorder, id) order of each parent, 10000 apart (MAX_COURSES_IN_CATEGORY), fixing parent/depth/path on the way;
+        then bring each category's courses into its range and close gaps."""
+        maxcourses = MAX_COURSES_IN_CATEGORY
+        for cat in list(self.categories.values()):
+            if cat['sortorder'] == 0:
+                self.update_category(cat['id'], {'sortorder': maxcourses * MAX_COURSE_CATEGORIES})
+        children = {}
+        for cat in sorted(self.categories.values(), key=lambda c: (c['sortorder'], c['id'])):
+            parent = cat['parent'] if cat['parent'] in self.categories else 0
+            children.setdefault(parent, []).append(cat['id'])
+        counter = [0]
+
+        def walk(parent, depth, path):
+            for cid in children.get(parent, []):
+                counter[0] += maxcourses
+                cat = self.categories[cid]
+                changes = {}
+                wanted = {'parent': parent, 'depth': depth, 'path': '%s/%d' % (path, cid), 'sortorder': counter[0]}
+                for key, value in wanted.items():
+                    if cat[key] != value:
+                        changes[key] = value
+                if changes:
+                    self.update_category(cid, changes)
+                walk(cid, depth + 1, cat['path'])
+        walk(0, 1, '')
+        bycat = {}
+        for course in self.courses.values():
+            if course['category'] in self.categories:
+                bycat.setdefault(course['category'], []).append(course)
+        for catid, courses in bycat.items():
+            base = self.categories[catid]['sortorder']
+            if any(c['sortorder'] < base or c['sortorder'] > base + maxcourses for c in courses):
+                for course in courses:
+                    self.update_course(course['id'], {'sortorder': course['sortorder'] % maxcourses + base})
+        sortorders = {}
+        for course in self.courses.values():
+            sortorders.setdefault(course['sortorder'], []).append(course)
+        duplicates = {c['category'] for group in sortorders.values() if len(group) > 1 for c in group}
+        for catid, courses in bycat.items():
+            base, count = self.categories[catid]['sortorder'], len(courses)
+            low, high = min(c['sortorder'] for c in courses), max(c['sortorder'] for c in courses)
+            if high == base + count and low == base + 1 and catid not in duplicates:
+                continue
+            if catid not in duplicates and low == base and high == base + count - 1:
+                for course in courses:
+                    self.update_course(course['id'], {'sortorder': course['sortorder'] + 1})
+                continue
+            for index, course in enumerate(sorted(courses, key=lambda c: (c['sortorder'], -c['id'])), start=1):
+                if course['sortorder'] != base + index:
+                    self.update_course(course['id'], {'sortorder': base + index})
 
     def _seed_role_assignment(self, ra, now):
         """{user, role, contextlevel, instance (or contextid), component, itemid}: role_assign() with a component."""
