@@ -244,6 +244,15 @@ def delete_courses(call, args):
 
 
 # --------------------------------------------------------------------------- categories
+def get_category_with_context(site, catid):
+    """get_category(), then its context: core_course_category::get(0) is the top pseudo-category, which has none
+    (context_coursecat::instance(0) fails as Moodle's does)."""
+    cat = get_category(site, catid)
+    if cat is None:
+        category_context(site, 0)
+    return cat
+
+
 def get_category(site, catid):
     """core_course_category::get($id, MUST_EXIST) (course/classes/category.php:249-287): id 0 is the top pseudo-category
     (visible to an admin); an unknown id: moodle_exception('unknowncategory', a: $id), error.php
@@ -352,10 +361,7 @@ def update_categories(call, args):
     site = call.site
     with site.transaction():
         for data in args['categories']:
-            cat = get_category(site, data['id'])
-            if cat is None:
-                # core_course_category::get(0) is the top pseudo-category, which has no context.
-                category_context(site, 0)
+            cat = get_category_with_context(site, data['id'])
             if 'parent' in data and data['parent']:
                 category_context(site, data['parent'])
             validate_format(data['descriptionformat'])
@@ -442,10 +448,7 @@ def delete_categories(call, args):
     site = call.site
     with site.transaction():
         for item in args['categories']:
-            cat = get_category(site, item['id'])
-            if cat is None:
-                # core_course_category::get(0) is the top pseudo-category, which has no context.
-                category_context(site, 0)
+            cat = get_category_with_context(site, item['id'])
             if item['recursive']:
                 delete_full(call, cat)
                 continue

@@ -425,10 +425,13 @@ class Site:
 
     def update_category(self, catid, changes):
         """Change fields of a category row (with undo)."""
-        cat = self.categories[catid]
-        old = {key: cat[key] for key in changes}
-        cat.update(changes)
-        self._log(lambda: cat.update(old))
+        self._update_row(self.categories[catid], changes)
+
+    def _update_row(self, row, changes):
+        """Change fields of a row, logging how to undo it."""
+        old = {key: row[key] for key in changes}
+        row.update(changes)
+        self._log(lambda: row.update(old))
 
     def delete_category_row(self, catid):
         """Remove a category row and its context (role assignments in it go too)."""
@@ -870,10 +873,7 @@ class Site:
 
     def update_user_enrolment(self, ueid, changes):
         """Change status/timestart/timeend of an enrolment."""
-        ue = self.user_enrolments[ueid]
-        old = {key: ue[key] for key in changes}
-        ue.update(changes)
-        self._log(lambda: ue.update(old))
+        self._update_row(self.user_enrolments[ueid], changes)
 
     def delete_token(self, value):
         """Remove a token."""

@@ -5,18 +5,10 @@
 
 from __future__ import annotations
 
+from moodle_emulator.testing import create_users as create  # pylint: disable=import-error
+
 ALICE = {'users[0][username]': 'alice', 'users[0][password]': 'Secret#123', 'users[0][firstname]': 'Alice',
          'users[0][lastname]': 'Liddell', 'users[0][email]': 'alice@example.com'}
-
-
-def create(ws, *names):
-    params = {}
-    for index, name in enumerate(names):
-        params.update({'users[%d][username]' % index: name, 'users[%d][password]' % index: 'Secret#123',
-                       'users[%d][firstname]' % index: name.title(), 'users[%d][lastname]' % index: 'Test',
-                       'users[%d][email]' % index: '%s@example.com' % name})
-    answer = ws('core_user_create_users', params).json()
-    return {item['username']: item['id'] for item in answer}
 
 
 def enrolment_of(emulator, userid, courseid):

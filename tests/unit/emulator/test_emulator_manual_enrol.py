@@ -16,6 +16,8 @@ import os
 
 import pytest
 
+from moodle_emulator.testing import create_users  # pylint: disable=import-error
+
 SEED_45 = os.path.join(os.path.dirname(__file__), '..', '..', 'emulator', 'moodle_emulator', 'seeds', 'recordings-4.5.yaml')
 MOODLE_EXCEPTION = 'core\\exception\\moodle_exception'
 # lang/en/error.php:303 (4.5), :301 (5.1).
@@ -29,6 +31,15 @@ DELETED = {'exception': MOODLE_EXCEPTION, 'errorcode': 'userdeleted', 'message':
 UNCONFIRMED = {'exception': MOODLE_EXCEPTION, 'errorcode': 'usernotconfirmed', 'message': 'error/usernotconfirmed'}
 # lib/classes/user.php:608-610: is_real_user() refuses ids <= 0 (get_user() makes dummies for -10 and -20).
 NOT_REAL = {'exception': MOODLE_EXCEPTION, 'errorcode': 'invaliduser', 'message': 'Invalid user'}
+
+
+# admin and alice, and a course (2) without a manual enrolment instance.
+NO_MANUAL_SITE = {
+    'users': [{'id': 2, 'username': 'admin', 'firstname': 'A', 'lastname': 'U', 'email': 'a@x.test', 'siteadmin': True},
+              {'id': 3, 'username': 'alice', 'firstname': 'A', 'lastname': 'L', 'email': 'al@x.test'}],
+    'courses': [{'id': 2, 'shortname': 'NOMAN', 'manual_enrol': False}],
+    'services': [{'shortname': 'all', 'functions': ['enrol_manual_enrol_users', 'enrol_manual_unenrol_users']}],
+    'tokens': [{'name': 'full', 'token': 'f' * 32, 'user': 'admin', 'service': 'all'}]}
 
 
 def enrol(ws, *items):
@@ -47,12 +58,9 @@ def unenrol(ws, *items):
 
 
 def create(ws, *names):
-    params = {}
-    for index, name in enumerate(names):
-        params.update({'users[%d][username]' % index: name, 'users[%d][password]' % index: 'Secret#123',
-                       'users[%d][firstname]' % index: name.title(), 'users[%d][lastname]' % index: 'Test',
-                       'users[%d][email]' % index: '%s@example.com' % name})
-    return [item['id'] for item in ws('core_user_create_users', params).json()]
+    """The ids of new users, in the order named."""
+    made = create_users(ws, *names)
+    return [made[name] for name in names]
 
 
 def enrolled(emulator, userid, courseid):
@@ -135,12 +143,7 @@ def test_enrol_checks_the_user_before_the_role_and_the_instance(ws, emulator):
 
 
 def test_enrol_checks_the_user_before_the_instance(ws, emulator):
-    emulator.reseed({'users': [{'id': 2, 'username': 'admin', 'firstname': 'A', 'lastname': 'U', 'email': 'a@x.test',
-                                'siteadmin': True},
-                               {'id': 3, 'username': 'alice', 'firstname': 'A', 'lastname': 'L', 'email': 'al@x.test'}],
-                     'courses': [{'id': 2, 'shortname': 'NOMAN', 'manual_enrol': False}],
-                     'services': [{'shortname': 'all', 'functions': ['enrol_manual_enrol_users', 'enrol_manual_unenrol_users']}],
-                     'tokens': [{'name': 'full', 'token': 'f' * 32, 'user': 'admin', 'service': 'all'}]})
+    emulator.reseed(NO_MANUAL_SITE)
     assert enrol(ws, (5, 1, 2)).json() == GUEST
     # ... and the role before the instance (:98-105, then :108-120).
     assert enrol(ws, (2, 3, 2)).json()['errorcode'] == 'wsusercannotassign'
@@ -160,12 +163,7 @@ def test_wsusercannotassign_message(ws):
 def test_wsnoinstance_message_is_filled_in(ws, emulator, debug):
     # enrol_manual.php:83 (4.5), :85 (5.1); get_string() replaces {$a->courseid} from the object (enrol_users, :117-119)
     # or the array (unenrol_users, :201) it is given (lib/classes/string_manager_standard.php:364-386).
-    emulator.reseed({'users': [{'id': 2, 'username': 'admin', 'firstname': 'A', 'lastname': 'U', 'email': 'a@x.test',
-                                'siteadmin': True},
-                               {'id': 3, 'username': 'alice', 'firstname': 'A', 'lastname': 'L', 'email': 'al@x.test'}],
-                     'courses': [{'id': 2, 'shortname': 'NOMAN', 'manual_enrol': False}],
-                     'services': [{'shortname': 'all', 'functions': ['enrol_manual_enrol_users', 'enrol_manual_unenrol_users']}],
-                     'tokens': [{'name': 'full', 'token': 'f' * 32, 'user': 'admin', 'service': 'all'}]})
+    emulator.reseed(NO_MANUAL_SITE)
     emulator.set(debug=debug)
     expected = {'exception': MOODLE_EXCEPTION, 'errorcode': 'wsnoinstance',
                 'message': "Manual enrolment plugin instance doesn't exist or is disabled for the course (id = 2)"}
