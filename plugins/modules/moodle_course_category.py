@@ -334,7 +334,8 @@ ADMIN_MANAGE_CATEGORIES = 'Site administration > Courses > Manage courses and ca
 COMPARED = (('name', 'name'), ('idnumber', 'idnumber'), ('parent', 'parent'), ('description', 'description'),
             ('descriptionformat', 'description_format'), ('theme', 'theme'))
 PRESENT_ONLY = ('name', 'parent', 'description', 'description_format', 'theme', 'visible')
-NAME_MAX, IDNUMBER_MAX = 255, 100
+NAME_MAX = 255          # course_categories.name
+IDNUMBER_MAX = 100      # course_categories.idnumber
 
 
 class CategoryPlan(PlanData):
