@@ -14,8 +14,6 @@ __metaclass__ = type
 
 from ansible_collections.lmsops.moodle.plugins.module_utils.module_base import as_text
 
-# The fields of a category this collection reads and compares (core_course_get_categories' names).
-CATEGORY_FIELDS = ('name', 'idnumber', 'parent', 'description', 'descriptionformat', 'theme')
 # Moodle's text formats (FORMAT_MOODLE 0, FORMAT_HTML 1, FORMAT_PLAIN 2, FORMAT_MARKDOWN 4).
 TEXT_FORMATS = {'moodle': 0, 'html': 1, 'plain': 2, 'markdown': 4}
 FORMAT_NAMES = dict((number, name) for name, number in TEXT_FORMATS.items())
@@ -121,6 +119,3 @@ class CategoryTree:
         if content_to is not None and content_to in self.nodes:
             self.nodes[content_to]['coursecount'] += self.nodes[catid]['coursecount']
         del self.nodes[catid]
-
-    def depth(self, catid):
-        return len(self.path(catid))

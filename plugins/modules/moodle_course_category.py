@@ -591,15 +591,24 @@ class MoodleCourseCategoryModule(MoodleModule):
         change.action = 'deleted'
         change.before = self._shown(dict((field, node[field]) for field, dummy in COMPARED))
         change.after = {}
-        change.data.update(content_to=target, recursive=target is None,
-                           content='empty' if not content else ('deleted' if target is None else 'moved to %s' % (
-                               self._path(target) if target is not None else '?')))
-        if target is None and content:
+        delete_content = bool(item['delete_content'] and content)
+        change.data.update(content_to=target, recursive=delete_content or not content,
+                           content=self._content_outcome(item, content, target))
+        if delete_content:
             change.data.below = [c for c in self.tree.subtree(catid) if c > 0 and self.tree.nodes[c]['coursecount']]
         if node['idnumber']:
             self.freed[node['idnumber']] = change.label
         self.tree.remove(catid, target)
         return None
+
+    def _content_outcome(self, item, content, target):
+        """Where a deleted category's content goes, in words (a content_to that check mode did not find yet is named
+        as given)."""
+        if not content:
+            return 'empty'
+        if item['delete_content']:
+            return 'deleted'
+        return 'moved to %s' % (self._path(target) if target is not None else as_text(item['content_to']))
 
     def _content(self, catid):
         """What a category holds, in words ('' when empty): its courses and subcategories, all levels down."""

@@ -89,3 +89,13 @@ def test_an_update_keeps_the_description_format_moodle_would_reset(emulator, run
     again = run_on_emulator(MoodleCourseCategoryModule, idnumber='N', name='Notes 2', description='*x*',
                             description_format='markdown')
     assert not again['changed']
+
+
+def test_check_mode_moves_content_to_a_category_an_earlier_task_would_create(emulator, run_on_emulator):
+    run_on_emulator(MoodleCourseCategoryModule, categories=TREE)
+    result = run_on_emulator(MoodleCourseCategoryModule, check_mode=True, path='Science/Physics', state='absent',
+                             content_to='Archive')
+    assert not result.get('failed'), result.get('msg')
+    assert result['category']['action'] == 'deleted'
+    assert result['category']['content'] == 'moved to Archive'
+    assert 'deleted_courses' not in result['category'] and writes(emulator) == []
